@@ -1,0 +1,1 @@
+"""Pure model and rules of Allo: no I/O, no ORM, no web framework, no wall clock."""
