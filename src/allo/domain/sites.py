@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from allo.domain.countries import EEA_COUNTRIES, is_country
@@ -78,3 +79,22 @@ def validate_site_fields(
         raise InvalidValue("currency", f"{currency!r} is not an ISO 4217 code such as 'EUR'")
     if transfer_basis is TransferBasis.EEA and country not in EEA_COUNTRIES:
         raise InvalidValue("transfer_basis", f"'eea' does not apply to a site in {country}")
+
+
+SCC_MODULES = (2, 3)
+
+
+def effective_basis(
+    basis: TransferBasis, module: int | None, assessed_on: date | None, today: date
+) -> TransferBasis:
+    """The basis that actually holds, from the site's entry in the transfer register.
+
+    Standard contractual clauses count only with a module (2: the company contracts the
+    offshore provider; 3: an EU provider's own offshore site) and a transfer impact
+    assessment already made; otherwise the site is treated as having no basis at all.
+    """
+    if basis is not TransferBasis.SCC:
+        return basis
+    if module not in SCC_MODULES or assessed_on is None or assessed_on > today:
+        return TransferBasis.NONE
+    return basis

@@ -1,0 +1,104 @@
+"""Domain and service errors mapped to HTTP answers with a message naming what is wrong."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from allo.api.deps import CsrfFailed
+from allo.domain.errors import IllegalTransition, InvalidValue
+from allo.i18n import pick_language, t
+from allo.services.errors import Conflict, Forbidden, NotFound, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+
+def _lang(request: Request) -> str:
+    return pick_language(request.headers.get("accept-language"))
+
+
+def _field_of(location: tuple[object, ...] | list[object]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    lang = _lang(request)
+    detail = [
+        {
+            "field": _field_of(error["loc"]),
+            "loc": list(error["loc"]),
+            "msg": t("error.invalid", lang, field=_field_of(error["loc"]), message=error["msg"]),
+            "type": error["type"],
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidValue)
+    message = t("error.invalid", _lang(request), field=exc.field, message=exc.message)
+    detail = [{"field": exc.field, "loc": ["body", exc.field], "msg": message, "type": "value"}]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def on_transition(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IllegalTransition)
+    message = t(
+        "error.illegal_transition",
+        _lang(request),
+        subject=exc.subject,
+        current=exc.current,
+        target=exc.target,
+    )
+    return JSONResponse({"detail": message}, status_code=409)
+
+
+async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Conflict)
+    message = t("error.conflict", _lang(request), field=exc.field, message=exc.message)
+    return JSONResponse({"detail": message, "field": exc.field}, status_code=409)
+
+
+async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFound)
+    message = t("error.not_found", _lang(request), kind=exc.kind, ident=exc.ident)
+    return JSONResponse({"detail": message}, status_code=404)
+
+
+async def on_forbidden(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": t("error.forbidden", _lang(request))}, status_code=403)
+
+
+async def on_csrf(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": t("error.csrf", _lang(request))}, status_code=403)
+
+
+async def on_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": t("error.unauthenticated", _lang(request))},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": t("error.internal", _lang(request))}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(InvalidValue, on_invalid)
+    app.add_exception_handler(IllegalTransition, on_transition)
+    app.add_exception_handler(Conflict, on_conflict)
+    app.add_exception_handler(NotFound, on_not_found)
+    app.add_exception_handler(Forbidden, on_forbidden)
+    app.add_exception_handler(CsrfFailed, on_csrf)
+    app.add_exception_handler(Unauthenticated, on_unauthenticated)
+    app.add_exception_handler(Exception, on_unexpected)

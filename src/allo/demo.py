@@ -1,0 +1,207 @@
+"""The demo tenant: a French telecom operator served from Paris, Lille, Rabat, Tunis and Tana."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from allo.domain.roles import Role
+from allo.services import accounts, advisers, contacts, customers, queues, sites
+from allo.services.principal import system_principal
+from allo.store.tables import TenantRow
+from allo.store.uow import Store
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "allo-demo-2026"
+
+SITES: list[dict[str, Any]] = [
+    dict(
+        name="Paris",
+        country="FR",
+        timezone="Europe/Paris",
+        languages=["fr", "en"],
+        hourly_cost=55.0,
+        transfer_basis="eea",
+        groups=["france"],
+    ),
+    dict(
+        name="Lille",
+        country="FR",
+        timezone="Europe/Paris",
+        languages=["fr"],
+        hourly_cost=28.0,
+        transfer_basis="eea",
+        groups=["france"],
+    ),
+    dict(
+        name="Rabat",
+        country="MA",
+        timezone="Africa/Casablanca",
+        languages=["fr", "ar"],
+        hourly_cost=14.5,
+        transfer_basis="scc",
+        transfer_module=2,
+        transfer_assessed_on=date(2026, 1, 15),
+        groups=["offshore"],
+    ),
+    dict(
+        name="Tunis",
+        country="TN",
+        timezone="Africa/Tunis",
+        languages=["fr", "ar"],
+        hourly_cost=14.0,
+        transfer_basis="scc",
+        transfer_module=3,
+        transfer_assessed_on=date(2025, 11, 3),
+        groups=["offshore"],
+    ),
+    dict(
+        name="Antananarivo",
+        country="MG",
+        timezone="Indian/Antananarivo",
+        languages=["fr", "mg"],
+        hourly_cost=9.0,
+        transfer_basis="none",
+        groups=["offshore"],
+    ),
+]
+HEADCOUNT = {"Paris": 10, "Lille": 10, "Rabat": 8, "Tunis": 7, "Antananarivo": 5}
+QUEUES: list[dict[str, Any]] = [
+    dict(name="Facturation", required_skills={"billing": 2}, priority=0),
+    dict(name="Assistance technique", required_skills={"tech": 3}, priority=0),
+    dict(name="Résiliation", required_skills={"retention": 3}, priority=10),
+    dict(name="Commercial", required_skills={"sales": 2}, priority=-5),
+]
+FIRST_NAMES = [
+    "Camille",
+    "Léa",
+    "Hugo",
+    "Louis",
+    "Inès",
+    "Yasmine",
+    "Karim",
+    "Sofia",
+    "Nour",
+    "Mehdi",
+    "Amal",
+    "Rova",
+    "Hery",
+    "Chloé",
+    "Lucas",
+    "Manon",
+    "Youssef",
+    "Salma",
+    "Fara",
+    "Thomas",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Benali",
+    "El Idrissi",
+    "Trabelsi",
+    "Rakoto",
+    "Randria",
+    "Petit",
+    "Roux",
+    "Fontaine",
+    "Mansouri",
+]
+SKILLS = ("billing", "tech", "retention", "sales")
+ADVISER_LOGINS = {
+    "Paris": "conseiller.paris",
+    "Rabat": "conseiller.rabat",
+    "Antananarivo": "conseiller.tana",
+}
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    staff = [("admin", "admin"), ("superviseur", "supervisor"), ("planificateur", "planner")]
+    logins = [(f"{name}@demo.allo.test", role) for name, role in staff]
+    logins += [(f"{login}@demo.allo.test", "adviser") for login in ADVISER_LOGINS.values()]
+    return logins
+
+
+def _adviser_profile(rng: random.Random, site: dict[str, Any]) -> dict[str, Any]:
+    skills = {skill: rng.randint(1, 5) for skill in rng.sample(SKILLS, rng.randint(2, 4))}
+    languages = {"fr": rng.choice([4, 5]) if site["country"] == "FR" else rng.choice([3, 4, 5])}
+    for extra in site["languages"]:
+        languages.setdefault(extra, rng.randint(3, 5))
+    name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    return {"name": name, "skills": skills, "languages": languages}
+
+
+def seed_demo(store: Store, seed: int = 2026) -> TenantRow:
+    """Create the demo tenant once; a second call returns the existing one."""
+    rng = random.Random(seed)
+    with store.unit_of_work() as uow:
+        existing = accounts.tenant_by_slug(uow, DEMO_SLUG)
+        if existing is not None:
+            return existing
+        tenant = accounts.create_tenant(uow, DEMO_SLUG, "Horizon Télécom")
+    actor = system_principal(tenant.id)
+    first_adviser: dict[str, int] = {}
+    with store.unit_of_work() as uow:
+        for site_data in SITES:
+            site = sites.create_site(uow, actor, site_data)
+            for _ in range(HEADCOUNT[site.name]):
+                profile = _adviser_profile(rng, site_data)
+                row = advisers.create_adviser(uow, actor, {"site_id": site.id, **profile})
+                first_adviser.setdefault(site.name, row.id)
+        queue_ids = [queues.create_queue(uow, actor, q).id for q in QUEUES]
+        for email, role in demo_logins()[:3]:
+            accounts.create_user(
+                uow,
+                actor,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=Role(role),
+                display_name=email.split("@")[0].title(),
+            )
+        for site_name, login in ADVISER_LOGINS.items():
+            accounts.create_user(
+                uow,
+                actor,
+                email=f"{login}@demo.allo.test",
+                password=DEMO_PASSWORD,
+                role=Role.ADVISER,
+                display_name=login.replace(".", " ").title(),
+                adviser_id=first_adviser[site_name],
+            )
+        _seed_customers(uow, actor, rng, queue_ids)
+    return tenant
+
+
+def _seed_customers(uow: Any, actor: Any, rng: random.Random, queue_ids: list[int]) -> None:
+    for index in range(20):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        number = (
+            f"+33 6 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
+            f"{rng.randint(10, 99)}"
+        )
+        customer_id = customers.create_customer(
+            uow,
+            actor,
+            {
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first.lower()}.{last.lower().replace(' ', '')}{index}@example.fr",
+                "phone": number,
+                "address": f"{rng.randint(1, 120)} rue de la République, Lyon",
+                "iban": f"FR76 3000 6000 01{rng.randint(10, 99)} 3456 7890 1{rng.randint(10, 99)}",
+                "notes": "Client depuis 2019, abonnement fibre.",
+            },
+        )
+        contacts.create_contact(
+            uow,
+            actor,
+            {
+                "channel": rng.choice(["voice", "chat", "email"]),
+                "queue_id": rng.choice(queue_ids),
+                "customer_id": customer_id,
+            },
+        )

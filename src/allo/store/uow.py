@@ -1,0 +1,100 @@
+"""Unit of work: one transaction, the rows it changes and the events it records.
+
+Events are written in the same transaction as the change and handed to the bus only after
+the commit succeeded (like Zulip's `actions`), so nothing is published for a rolled-back write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from allo.domain.events import Event
+from allo.services.bus import EventBus
+from allo.store.tables import AuditRow, EventRow
+
+Clock = Callable[[], datetime]
+
+
+class UnitOfWork:
+    def __init__(self, factory: sessionmaker[Session], bus: EventBus, clock: Clock) -> None:
+        self._factory = factory
+        self._bus = bus
+        self.clock = clock
+        self._pending: list[tuple[EventRow, Event]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self._pending = []
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def record(
+        self,
+        type_: str,
+        tenant_id: int,
+        subject_type: str,
+        subject_id: int | None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        row = EventRow(
+            tenant_id=tenant_id,
+            type=type_,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=payload or {},
+            occurred_at=self.now(),
+        )
+        self.session.add(row)
+        self._pending.append((row, _as_event(row)))
+
+    def audit(self, row: AuditRow) -> None:
+        self.session.add(row)
+
+    def commit(self) -> None:
+        self.session.flush()
+        events = [_as_event(row) for row, _ in self._pending]
+        self.session.commit()
+        self._pending = []
+        self._bus.publish(events)
+
+
+def _as_event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        type=row.type,
+        tenant_id=row.tenant_id,
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        payload=dict(row.payload),
+        occurred_at=row.occurred_at,
+    )
+
+
+class Store:
+    """The database handle services are given: makes units of work sharing one bus and clock."""
+
+    def __init__(self, engine: Engine, bus: EventBus, clock: Clock) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.clock = clock
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._factory, self.bus, self.clock)

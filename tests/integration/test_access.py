@@ -1,0 +1,194 @@
+"""Every API endpoint, walked as each role and as a user of another tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from allo.domain.roles import Role
+from tests.integration.conftest import Tenant
+
+A, S, P, V = Role.ADMIN, Role.SUPERVISOR, Role.PLANNER, Role.ADVISER
+ALL = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # with {placeholders} filled from the tenant's ids
+    allowed: frozenset[Role]
+    body: dict[str, Any] | None = None
+    tenant_scoped_id: bool = True  # the path names one object of the tenant
+
+
+SITE = {
+    "name": "Lyon",
+    "country": "FR",
+    "timezone": "Europe/Paris",
+    "languages": ["fr"],
+    "hourly_cost": 30.0,
+}
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/sites", ALL, tenant_scoped_id=False),
+    Endpoint("POST", "/api/v1/sites", frozenset({A}), SITE, tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/sites/{paris}", ALL),
+    Endpoint("PATCH", "/api/v1/sites/{paris}", frozenset({A}), {"hourly_cost": 56.0}),
+    Endpoint("GET", "/api/v1/advisers", ALL, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/advisers",
+        frozenset({A}),
+        {"site_id": "{paris}", "name": "Nouveau", "languages": {"fr": 5}},
+        tenant_scoped_id=True,
+    ),
+    Endpoint("GET", "/api/v1/advisers/{paris_adviser}", ALL),
+    Endpoint(
+        "PATCH", "/api/v1/advisers/{paris_adviser}", frozenset({A}), {"skills": {"billing": 5}}
+    ),
+    Endpoint(
+        "PUT", "/api/v1/advisers/{paris_adviser}/state", frozenset({A, S, V}), {"state": "ready"}
+    ),
+    Endpoint("GET", "/api/v1/queues", ALL, tenant_scoped_id=False),
+    Endpoint(
+        "POST", "/api/v1/queues", frozenset({A}), {"name": "Nouvelle"}, tenant_scoped_id=False
+    ),
+    Endpoint("GET", "/api/v1/queues/{queue}", ALL),
+    Endpoint("PATCH", "/api/v1/queues/{queue}", frozenset({A}), {"priority": 5}),
+    Endpoint("GET", "/api/v1/customers", frozenset({A, S, V}), tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/customers",
+        frozenset({A, S, V}),
+        {"first_name": "Ana", "last_name": "Roux"},
+        tenant_scoped_id=False,
+    ),
+    Endpoint("GET", "/api/v1/customers/{customer}", frozenset({A, S, V})),
+    Endpoint(
+        "PATCH", "/api/v1/customers/{customer}", frozenset({A, S, V}), {"notes": "rappeler lundi"}
+    ),
+    Endpoint("GET", "/api/v1/contacts", ALL, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/contacts",
+        frozenset({A, S, V}),
+        {"channel": "email", "queue_id": "{queue}"},
+        tenant_scoped_id=True,
+    ),
+    Endpoint("GET", "/api/v1/contacts/{contact}", ALL),
+    Endpoint("GET", "/api/v1/events", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/audit", frozenset({A}), tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/users",
+        frozenset({A}),
+        {"email": "new-{n}@example.test", "password": "long-enough-1", "role": "planner"},
+        tenant_scoped_id=False,
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/tokens",
+        frozenset({A}),
+        {"user_id": "{user_planner}", "name": "robot"},
+        tenant_scoped_id=True,
+    ),
+    Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
+    Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
+]
+PUBLIC = {("POST", "/api/v1/auth/login")}
+
+
+def fill(value: Any, ids: dict[str, int], n: int) -> Any:
+    if isinstance(value, str):
+        filled = value.format(n=n, **ids)
+        return int(filled) if filled.isdigit() and value.startswith("{") else filled
+    if isinstance(value, dict):
+        return {k: fill(v, ids, n) for k, v in value.items()}
+    return value
+
+
+def call(client: TestClient, endpoint: Endpoint, ids: dict[str, int], token: str, n: int) -> int:
+    path = endpoint.path.format(**ids)
+    body = fill(endpoint.body, ids, n) if endpoint.body is not None else None
+    answer = client.request(
+        endpoint.method, path, json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    return answer.status_code
+
+
+@pytest.fixture
+def ids_with_contact(client: TestClient, acme: Tenant) -> dict[str, int]:
+    contact = client.post(
+        "/api/v1/contacts",
+        headers=acme.auth(A),
+        json={"channel": "chat", "queue_id": acme.ids["queue"]},
+    ).json()
+    return {**acme.ids, "contact": contact["id"]}
+
+
+def test_the_table_covers_every_api_route(client: TestClient) -> None:
+    routes = {
+        (method, route.path)
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/api/")
+        for method in route.methods
+    }
+    covered = {(e.method, _template(e.path)) for e in ENDPOINTS} | PUBLIC
+    assert routes - covered == set(), "add the new endpoints to ENDPOINTS"
+
+
+def _template(path: str) -> str:
+    names = {
+        "{paris}": "{site_id}",
+        "{paris_adviser}": "{adviser_id}",
+        "{queue}": "{queue_id}",
+        "{customer}": "{customer_id}",
+        "{contact}": "{contact_id}",
+    }
+    for filled, template in names.items():
+        path = path.replace(filled, template)
+    return path
+
+
+def test_each_role_gets_exactly_its_endpoints(
+    client: TestClient, acme: Tenant, ids_with_contact: dict[str, int]
+) -> None:
+    failures = []
+    for n, endpoint in enumerate(ENDPOINTS):
+        for role in Role:
+            status = call(client, endpoint, ids_with_contact, acme.tokens[role], n * 10 + 1)
+            expected_ok = role in endpoint.allowed
+            if expected_ok != (status < 400) or (not expected_ok and status != 403):
+                failures.append((endpoint.method, endpoint.path, role.value, status))
+    assert failures == []
+
+
+def test_another_tenant_sees_404_for_every_object_of_this_one(
+    client: TestClient, acme: Tenant, globex: Tenant, ids_with_contact: dict[str, int]
+) -> None:
+    failures = []
+    for n, endpoint in enumerate(ENDPOINTS):
+        if not endpoint.tenant_scoped_id:
+            continue
+        # Globex's admin may do everything, except reach Acme's objects.
+        status = call(client, endpoint, ids_with_contact, globex.tokens[A], n * 10 + 2)
+        if status != 404:
+            failures.append((endpoint.method, endpoint.path, status))
+    assert failures == []
+
+
+def test_listings_never_show_another_tenant(
+    client: TestClient, acme: Tenant, globex: Tenant
+) -> None:
+    for path in ("/api/v1/sites", "/api/v1/advisers", "/api/v1/customers", "/api/v1/queues"):
+        mine = client.get(path, headers=globex.auth(A)).json()["items"]
+        theirs = client.get(path, headers=acme.auth(A)).json()["items"]
+        assert {i["id"] for i in mine}.isdisjoint({i["id"] for i in theirs}), path
+    events = client.get("/api/v1/events?limit=1000", headers=globex.auth(A)).json()["events"]
+    acme_customer = acme.ids["customer"]
+    assert all(
+        not (e["subject_type"] == "customer" and e["subject_id"] == acme_customer) for e in events
+    )
