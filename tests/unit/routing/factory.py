@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from allo.domain.advisers import Adviser
-from allo.domain.channels import Channel
-from allo.domain.queues import OpeningHours, Queue
+from allo.domain.channels import DEFAULT_CAPACITY, Channel
+from allo.domain.queues import WEEKDAYS, OpeningHours, Queue
 from allo.domain.sites import Site, TransferBasis
-from allo.routing import RoutingEngine, RoutingPolicy, SiteOption
+from allo.routing import (
+    AdviserReady,
+    Decision,
+    OfferContact,
+    RoutingEngine,
+    RoutingPolicy,
+    SiteOption,
+    StartCallback,
+)
 
 PARIS, LILLE, RABAT, TUNIS = 1, 2, 3, 4
 FRANCE = SiteOption("france")
 FRANCE_ONLY = SiteOption("france", only=True)
-ALWAYS_OPEN = OpeningHours(weekly={day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+ALWAYS_OPEN = OpeningHours(weekly={day: [["00:00", "24:00"]] for day in WEEKDAYS})
 
 
 def site(site_id: int, name: str, country: str, groups: tuple[str, ...]) -> Site:
@@ -71,7 +79,7 @@ def adviser(
         name=f"adviser {adviser_id}",
         skills={"billing": 3} if skills is None else skills,
         languages={"fr": 5} if languages is None else languages,
-        capacity=capacity or {Channel.VOICE: 1, Channel.CHAT: 3, Channel.EMAIL: 5, Channel.CALLBACK: 1},
+        capacity=capacity or dict(DEFAULT_CAPACITY),
     )
 
 
@@ -86,3 +94,17 @@ def engine(
         queues=[(q, policy or RoutingPolicy()) for q in queues],
         advisers=advisers,
     )
+
+
+def ready(e: RoutingEngine, *ids: int, now: float = 0.0) -> None:
+    for adviser_id in ids:
+        e.handle(AdviserReady(adviser_id), now)
+
+
+def offers(decisions: list[Decision]) -> list[tuple[int, int]]:
+    """(contact, adviser) of every offer or callback started."""
+    return [
+        (d.contact_id, d.adviser_id)
+        for d in decisions
+        if isinstance(d, OfferContact | StartCallback)
+    ]
