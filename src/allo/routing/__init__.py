@@ -1,0 +1,90 @@
+"""The routing engine (pure): matching, policies, scoring, EWT, callbacks.
+
+Drive a `RoutingEngine` with events from `allo.routing.events` and apply the decisions from
+`allo.routing.decisions`; see docs/routing.md.
+"""
+
+from allo.routing.decisions import (
+    AdviserMissed,
+    AnnounceWait,
+    CallbackConfirmed,
+    Decision,
+    Ignored,
+    OfferContact,
+    OfferWithdrawn,
+    Overflowed,
+    StartCallback,
+    WaitEstimate,
+)
+from allo.routing.engine import QueueStatus, RoutingEngine
+from allo.routing.events import (
+    AdviserLoggedOut,
+    AdviserNotReady,
+    AdviserReady,
+    AdviserUpdated,
+    CallbackRequested,
+    CapacityChanged,
+    ContactAbandoned,
+    ContactArrived,
+    ContactFinished,
+    ContactInProgress,
+    OfferAccepted,
+    OfferDeclined,
+    OfferTimedOut,
+    QueueConfigured,
+    RoutingEvent,
+    SiteConfigured,
+    Tick,
+)
+from allo.routing.policy import (
+    ANY_SITE,
+    DEFAULT_TIERS,
+    AdviserSelection,
+    CapacityRules,
+    QualityWeights,
+    RoutingPolicy,
+    SiteOption,
+    SiteTier,
+)
+from allo.routing.state import ContactPhase
+
+__all__ = [
+    "ANY_SITE",
+    "DEFAULT_TIERS",
+    "AdviserLoggedOut",
+    "AdviserMissed",
+    "AdviserNotReady",
+    "AdviserReady",
+    "AdviserSelection",
+    "AdviserUpdated",
+    "AnnounceWait",
+    "CallbackConfirmed",
+    "CallbackRequested",
+    "CapacityChanged",
+    "CapacityRules",
+    "ContactAbandoned",
+    "ContactArrived",
+    "ContactFinished",
+    "ContactInProgress",
+    "ContactPhase",
+    "Decision",
+    "Ignored",
+    "OfferAccepted",
+    "OfferContact",
+    "OfferDeclined",
+    "OfferTimedOut",
+    "OfferWithdrawn",
+    "Overflowed",
+    "QualityWeights",
+    "QueueConfigured",
+    "QueueStatus",
+    "RoutingEngine",
+    "RoutingEvent",
+    "RoutingPolicy",
+    "SiteConfigured",
+    "SiteOption",
+    "SiteTier",
+    "StartCallback",
+    "Tick",
+    "WaitEstimate",
+]

@@ -1,0 +1,661 @@
+"""The routing engine: state of queues, advisers and contacts; an event and the time in,
+decisions out. Pure: no I/O, no clock, no randomness, so the live router and the simulator
+drive the very same code (DESIGN.md, principle 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from allo.domain.advisers import Adviser, AdviserState
+from allo.domain.channels import Channel
+from allo.domain.queues import Queue
+from allo.domain.sites import Site
+from allo.routing import events as ev
+from allo.routing.decisions import (
+    AdviserMissed,
+    AnnounceWait,
+    CallbackConfirmed,
+    Decision,
+    Ignored,
+    OfferContact,
+    OfferWithdrawn,
+    Overflowed,
+    StartCallback,
+    WaitEstimate,
+)
+from allo.routing.eligibility import EligibilityIndex, is_eligible, skill_score
+from allo.routing.ewt import estimate, ewma, waiting_ahead
+from allo.routing.matching import best_adviser, best_contact
+from allo.routing.policy import (
+    ANY_SITE,
+    AdviserSelection,
+    CapacityRules,
+    RoutingPolicy,
+    SiteOption,
+)
+from allo.routing.pool import AdviserEntry, Pool, QueueRecord
+from allo.routing.quality import QualityBook
+from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
+from allo.routing.tiers import SiteSet, TierStep, step_at, tier_table
+from allo.routing.timers import Timer, TimerKind, Timers
+
+CHANNELS = tuple(Channel)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    queue_id: int
+    waiting: int
+    longest_wait: float
+    estimates: tuple[WaitEstimate, ...]
+
+
+class RoutingEngine:
+    """Routes contacts to advisers; see docs/routing.md for events, decisions and policies.
+
+    Configure with the constructor or with SiteConfigured / QueueConfigured / AdviserUpdated
+    events, then feed every fact with `handle(event, now)` and apply the decisions returned.
+    Call `handle(Tick(), now)` at `next_timer_at()` (or any later time).
+    """
+
+    def __init__(
+        self,
+        *,
+        sites: Iterable[Site] = (),
+        queues: Iterable[tuple[Queue, RoutingPolicy]] = (),
+        advisers: Iterable[Adviser] = (),
+        capacity: CapacityRules | None = None,
+        aht_alpha: float = 0.1,
+        now: float = 0.0,
+    ) -> None:
+        self._rules = capacity or CapacityRules()
+        self._aht_alpha = aht_alpha
+        self._now = now
+        self._sites: dict[int, Site] = {}
+        self._groups: dict[str, frozenset[int]] = {}
+        self._queues: dict[int, QueueRecord] = {}
+        self._advisers: dict[int, AdviserRecord] = {}
+        self._contacts: dict[int, ContactRecord] = {}
+        self._index = EligibilityIndex()
+        self._quality = QualityBook()
+        self._timers = Timers(self._timer_live)
+        self._seq = 0
+        self._out: list[Decision] = []
+        self._handlers: dict[type, Callable[[Any], None]] = self._handler_table()
+        for site in sites:
+            self._on_site(ev.SiteConfigured(site))
+        # Advisers before queues: each pool is then built once, from the index.
+        for adviser in advisers:
+            self._on_adviser_updated(ev.AdviserUpdated(adviser))
+        for queue, policy in queues:
+            self._on_queue(ev.QueueConfigured(queue, policy))
+        self._out = []
+
+    def _handler_table(self) -> dict[type, Callable[[Any], None]]:
+        return {
+            ev.SiteConfigured: self._on_site,
+            ev.QueueConfigured: self._on_queue,
+            ev.AdviserUpdated: self._on_adviser_updated,
+            ev.CapacityChanged: self._on_capacity,
+            ev.ContactArrived: self._on_arrived,
+            ev.ContactInProgress: self._on_in_progress,
+            ev.ContactAbandoned: self._on_abandoned,
+            ev.ContactFinished: self._on_finished,
+            ev.CallbackRequested: self._on_callback,
+            ev.OfferAccepted: self._on_accepted,
+            ev.OfferDeclined: self._on_declined,
+            ev.OfferTimedOut: self._on_timed_out,
+            ev.AdviserReady: self._on_ready,
+            ev.AdviserNotReady: self._on_not_ready,
+            ev.AdviserLoggedOut: self._on_logged_out,
+            ev.Tick: lambda _: None,
+        }
+
+    # ------------------------------------------------------------------ driving
+
+    def handle(self, event: ev.RoutingEvent, now: float) -> list[Decision]:
+        """Apply one event at time `now` (seconds); timers due by then fire first.
+
+        Time never goes back: an earlier `now` is taken as the latest time already seen.
+        """
+        self._now = max(now, self._now)
+        self._out = []
+        self._fire_timers()
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            raise TypeError(f"not a routing event: {event!r}")
+        handler(event)
+        return self._out
+
+    def next_timer_at(self) -> float | None:
+        """When the engine next needs a Tick (an offer expires, a tier opens, a callback is due)."""
+        return self._timers.next_due()
+
+    # ------------------------------------------------------------------ queries
+
+    def estimate_wait(
+        self,
+        queue_id: int,
+        option: SiteOption = ANY_SITE,
+        channel: Channel = Channel.VOICE,
+        priority: int = 0,
+        language: str | None = None,
+    ) -> float | None:
+        """EWT of a contact arriving now; None when no adviser who could answer is known."""
+        queue = self._queues.get(queue_id)
+        if queue is None:
+            return None
+        pool = self._pool(queue, language or queue.queue.language)
+        table = self._table(queue, option)
+        if best_adviser(pool, channel, table[0].sites, frozenset(), self._rules) is not None:
+            return 0.0
+        ahead = waiting_ahead(pool, channel, queue.queue.priority + priority)
+        return self._estimate(queue, pool, option, channel, ahead)
+
+    def _estimate(
+        self, queue: QueueRecord, pool: Pool, option: SiteOption, channel: Channel, ahead: int
+    ) -> float | None:
+        def has_free(sites: SiteSet) -> bool:
+            return best_adviser(pool, channel, sites, frozenset(), self._rules) is not None
+
+        aht = queue.handling_time(channel)
+        return estimate(self._table(queue, option), pool, channel, ahead, aht, has_free)
+
+    def queue_status(self, queue_id: int) -> QueueStatus | None:
+        queue = self._queues.get(queue_id)
+        if queue is None:
+            return None
+        waiting, oldest = 0, self._now
+        for pool in queue.pools.values():
+            for cls in pool.classes.values():
+                waiting += cls.live
+                head = pool.head_contact(cls)
+                if head is not None:
+                    oldest = min(oldest, head[0])
+        options = (ANY_SITE, *queue.policy.announce_options)
+        estimates = tuple(WaitEstimate(o, self.estimate_wait(queue_id, o)) for o in options)
+        return QueueStatus(queue_id, waiting, self._now - oldest, estimates)
+
+    def contact_phase(self, contact_id: int) -> ContactPhase | None:
+        """Where a contact is; None once it finished or was abandoned (or was never seen)."""
+        contact = self._contacts.get(contact_id)
+        return None if contact is None else contact.phase
+
+    def contact_adviser(self, contact_id: int) -> int | None:
+        contact = self._contacts.get(contact_id)
+        return None if contact is None else contact.adviser_id
+
+    def adviser_work(self, adviser_id: int) -> Mapping[Channel, int]:
+        """Contacts offered to or handled by the adviser, per channel."""
+        adviser = self._advisers.get(adviser_id)
+        return {} if adviser is None else dict(adviser.counts)
+
+    def adviser_ready(self, adviser_id: int) -> bool:
+        adviser = self._advisers.get(adviser_id)
+        return adviser is not None and adviser.ready
+
+    def waiting_count(self) -> int:
+        return sum(
+            cls.live
+            for queue in self._queues.values()
+            for pool in queue.pools.values()
+            for cls in pool.classes.values()
+        )
+
+    def allowed_sites(self, contact_id: int) -> frozenset[int] | None:
+        """Sites allowed to answer the contact now (None: every site)."""
+        return self._step(self._contacts[contact_id]).sites
+
+    # ------------------------------------------------------------------ configuration
+
+    def _on_site(self, event: ev.SiteConfigured) -> None:
+        self._sites[event.site.id] = event.site
+        groups: dict[str, set[int]] = {}
+        for site in self._sites.values():
+            for group in site.groups:
+                groups.setdefault(group, set()).add(site.id)
+        self._groups = {name: frozenset(ids) for name, ids in groups.items()}
+        for queue in self._queues.values():
+            queue.tables.clear()
+
+    def _on_queue(self, event: ev.QueueConfigured) -> None:
+        queue = self._queues.get(event.queue.id)
+        if queue is None:
+            queue = self._queues[event.queue.id] = QueueRecord(event.queue, event.policy)
+            self._pool(queue, event.queue.language)
+            return
+        queue.queue, queue.policy = event.queue, event.policy
+        queue.tables.clear()
+        for pool in queue.pools.values():
+            pool.channels = event.policy.channels
+            self._rebuild_members(pool)
+        for pool in queue.pools.values():
+            self._reroute_waiting(pool)
+
+    def _pool(self, queue: QueueRecord, language: str) -> Pool:
+        pool = queue.pools.get(language)
+        if pool is None:
+            pool = queue.pools[language] = Pool(queue, language, self._advisers, self._contacts)
+            self._rebuild_members(pool)
+        return pool
+
+    def _rebuild_members(self, pool: Pool) -> None:
+        for adviser_id in list(pool.members):
+            adviser = self._advisers[adviser_id]
+            adviser.pools.remove(pool)
+            pool.remove_member(adviser_id, adviser.site_id)
+        pool.heaps.clear()
+        for adviser_id in self._index.members(pool.queue.queue, pool.language):
+            adviser = self._advisers[adviser_id]
+            self._join(adviser, pool)
+            # Entries at the adviser's current version are live: filing them in this one pool
+            # is enough (and keeps building 200 queues × 5,000 advisers linear).
+            self._file_in(pool, adviser, self._free_channels(adviser))
+
+    def _join(self, adviser: AdviserRecord, pool: Pool) -> None:
+        pool.add_member(adviser.id, adviser.site_id, skill_score(adviser.adviser, pool.queue.queue))
+        adviser.pools.append(pool)
+
+    def _reroute_waiting(self, pool: Pool) -> None:
+        waiting = [
+            self._contacts[entry[2]]
+            for cls in pool.classes.values()
+            for entry in cls.heap
+            if pool.contact_entry_live(entry)
+        ]
+        for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.queue_seq)):
+            if contact.phase is ContactPhase.WAITING:
+                self._route_waiting(contact)
+
+    def _on_adviser_updated(self, event: ev.AdviserUpdated) -> None:
+        adviser = self._advisers.get(event.adviser.id)
+        if adviser is None:
+            adviser = self._advisers[event.adviser.id] = AdviserRecord(event.adviser, self._now)
+            if event.adviser.state is AdviserState.READY:
+                adviser.ready = adviser.logged_in = True
+        else:
+            self._index.remove(adviser.adviser)
+            for pool in adviser.pools:
+                pool.remove_member(adviser.id, adviser.site_id)
+            adviser.pools = []
+            adviser.adviser, adviser.site_id = event.adviser, event.adviser.site_id
+        self._index.add(event.adviser)
+        for queue in self._queues.values():
+            for pool in queue.pools.values():
+                if is_eligible(event.adviser, queue.queue, pool.language):
+                    self._join(adviser, pool)
+        self._refresh(adviser)
+
+    def _on_capacity(self, event: ev.CapacityChanged) -> None:
+        self._rules = event.rules
+        for adviser in self._advisers.values():
+            adviser.recompute_load(event.rules)
+        for adviser in list(self._advisers.values()):
+            self._refresh(adviser)
+
+    # ------------------------------------------------------------------ contacts
+
+    def _on_arrived(self, event: ev.ContactArrived) -> None:
+        if event.contact_id in self._contacts:
+            return self._ignore(event, "contact already known")
+        queue = self._queues.get(event.queue_id)
+        if queue is None:
+            return self._ignore(event, f"unknown queue {event.queue_id}")
+        if event.channel not in queue.policy.channels:
+            return self._ignore(event, f"queue {event.queue_id} takes no {event.channel}")
+        arrived = self._now if event.arrived_at is None else min(event.arrived_at, self._now)
+        pool = self._pool(queue, event.language or queue.queue.language)
+        priority = queue.queue.priority + event.priority
+        contact = ContactRecord(
+            event.contact_id, pool, event.channel, priority, event.option, arrived
+        )
+        self._contacts[contact.id] = contact
+        adviser = self._find_adviser(contact)
+        if adviser is not None:
+            self._offer(contact, adviser)
+            self._publish(adviser)
+            return None
+        self._enqueue(contact)
+        self._announce(contact)
+        return None
+
+    def _on_in_progress(self, event: ev.ContactInProgress) -> None:
+        queue = self._queues.get(event.queue_id)
+        adviser = self._advisers.get(event.adviser_id)
+        if queue is None or adviser is None or event.contact_id in self._contacts:
+            return self._ignore(event, "unknown queue or adviser, or contact already known")
+        pool = self._pool(queue, event.language or queue.queue.language)
+        contact = ContactRecord(
+            event.contact_id, pool, event.channel, queue.queue.priority, ANY_SITE, event.started_at
+        )
+        self._contacts[contact.id] = contact
+        contact.phase, contact.adviser_id = ContactPhase.IN_PROGRESS, adviser.id
+        contact.started_at, contact.service_site = event.started_at, adviser.site_id
+        adviser.take(contact.channel, self._rules)
+        pool.service_changed(contact.channel, adviser.site_id, +1)
+        self._publish(adviser)
+        return None
+
+    def _on_abandoned(self, event: ev.ContactAbandoned) -> None:
+        contact = self._contacts.get(event.contact_id)
+        if contact is None:
+            return self._ignore(event, "unknown contact")
+        if contact.phase is ContactPhase.WAITING:
+            self._leave_line(contact)
+        elif contact.phase is ContactPhase.OFFERED:
+            adviser = self._take_back(contact)
+            self._out.append(OfferWithdrawn(contact.id, adviser.id, "abandoned"))
+            self._refresh(adviser)
+        elif contact.phase is ContactPhase.IN_PROGRESS:
+            # Hung up while being served: the adviser is free again, no handling sample.
+            self._end_service(contact)
+        del self._contacts[contact.id]
+        return None
+
+    def _on_finished(self, event: ev.ContactFinished) -> None:
+        contact = self._contacts.get(event.contact_id)
+        if contact is None or contact.phase is not ContactPhase.IN_PROGRESS:
+            return self._ignore(event, "contact is not in progress")
+        queue = contact.pool.queue
+        channel = Channel.VOICE if contact.channel is Channel.CALLBACK else contact.channel
+        handled = self._now - contact.started_at
+        queue.aht[channel] = ewma(queue.aht.get(channel), handled, self._aht_alpha)
+        assert contact.adviser_id is not None
+        self._quality.record(contact.adviser_id, queue.queue.id, event.resolved, event.satisfaction)
+        del self._contacts[contact.id]
+        self._end_service(contact)
+        return None
+
+    def _end_service(self, contact: ContactRecord) -> None:
+        adviser = self._advisers[contact.adviser_id] if contact.adviser_id is not None else None
+        contact.pool.service_changed(contact.channel, contact.service_site, -1)
+        if adviser is not None:
+            adviser.release(contact.channel, self._rules)
+            adviser.available_since = self._now
+            self._refresh(adviser)
+
+    def _on_callback(self, event: ev.CallbackRequested) -> None:
+        contact = self._contacts.get(event.contact_id)
+        if contact is None or contact.phase is not ContactPhase.WAITING:
+            return self._ignore(event, "contact is not waiting")
+        queue = contact.pool.queue
+        if Channel.CALLBACK not in queue.policy.channels:
+            return self._ignore(event, f"queue {queue.queue.id} takes no callbacks")
+        if event.at is not None and not self._bookable(queue.queue, event.at):
+            return self._ignore(event, "the slot is past or outside the queue's opening hours")
+        self._leave_line(contact)
+        contact.channel = Channel.CALLBACK
+        self._out.append(CallbackConfirmed(contact.id, event.at))
+        if event.at is None:
+            # Keeps its place: same order time, back in line as a callback.
+            self._route_or_enqueue(contact)
+        else:
+            contact.phase = ContactPhase.BOOKED
+            contact.tier_gen += 1
+            self._timers.add(event.at, TimerKind.CALLBACK_DUE, contact.id, contact.tier_gen)
+        return None
+
+    def _bookable(self, queue: Queue, at: float) -> bool:
+        return at > self._now and queue.opening_hours.is_open(datetime.fromtimestamp(at, UTC))
+
+    # ------------------------------------------------------------------ offers
+
+    def _on_accepted(self, event: ev.OfferAccepted) -> None:
+        contact = self._pending_offer(event, event.contact_id, event.adviser_id)
+        if contact is None:
+            return
+        contact.phase = ContactPhase.IN_PROGRESS
+        contact.started_at = self._now
+        self._advisers[event.adviser_id].offers.pop(contact.id, None)
+
+    def _on_declined(self, event: ev.OfferDeclined) -> None:
+        contact = self._pending_offer(event, event.contact_id, event.adviser_id)
+        if contact is None:
+            return
+        adviser = self._take_back(contact)
+        contact.declined = contact.declined | {adviser.id}
+        self._refresh(adviser)
+        self._route_or_enqueue(contact)
+
+    def _on_timed_out(self, event: ev.OfferTimedOut) -> None:
+        contact = self._pending_offer(event, event.contact_id, event.adviser_id)
+        if contact is not None:
+            self._missed(contact)
+
+    def _missed(self, contact: ContactRecord) -> None:
+        """Not answered in time: back to the head of its class, the adviser not ready."""
+        adviser = self._take_back(contact)
+        adviser.ready = False
+        self._out.append(AdviserMissed(adviser.id, contact.id))
+        self._publish(adviser)
+        self._route_or_enqueue(contact)
+
+    def _pending_offer(
+        self, event: object, contact_id: int, adviser_id: int
+    ) -> ContactRecord | None:
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact.phase is not ContactPhase.OFFERED:
+            self._ignore(event, "no pending offer for this contact")
+            return None
+        if contact.adviser_id != adviser_id:
+            self._ignore(event, f"contact is offered to adviser {contact.adviser_id}")
+            return None
+        return contact
+
+    def _offer(self, contact: ContactRecord, adviser: AdviserRecord) -> None:
+        """Hold the adviser's capacity for the contact and tell the driver to offer it."""
+        now = self._now
+        contact.phase, contact.adviser_id = ContactPhase.OFFERED, adviser.id
+        contact.offer_seq += 1
+        contact.offered_at, contact.service_site = now, adviser.site_id
+        adviser.take(contact.channel, self._rules)
+        adviser.offers[contact.id] = None
+        adviser.available_since = now
+        contact.pool.service_changed(contact.channel, adviser.site_id, +1)
+        expires = now + contact.pool.queue.policy.offer_timeout
+        self._timers.add(expires, TimerKind.OFFER_EXPIRY, contact.id, contact.offer_seq)
+        queue_id = contact.pool.queue_id
+        if contact.channel is Channel.CALLBACK:
+            self._out.append(StartCallback(contact.id, adviser.id, queue_id, expires))
+        else:
+            self._out.append(
+                OfferContact(contact.id, adviser.id, queue_id, contact.channel, expires)
+            )
+
+    def _take_back(self, contact: ContactRecord) -> AdviserRecord:
+        """End a pending offer: the adviser's capacity is released (caller re-files them)."""
+        assert contact.adviser_id is not None
+        adviser = self._advisers[contact.adviser_id]
+        adviser.release(contact.channel, self._rules)
+        adviser.offers.pop(contact.id, None)
+        adviser.available_since = self._now
+        contact.pool.service_changed(contact.channel, contact.service_site, -1)
+        contact.adviser_id = None
+        return adviser
+
+    # ------------------------------------------------------------------ advisers
+
+    def _on_ready(self, event: ev.AdviserReady) -> None:
+        adviser = self._advisers.get(event.adviser_id)
+        if adviser is None:
+            return self._ignore(event, "unknown adviser")
+        if not adviser.ready:
+            adviser.ready = adviser.logged_in = True
+            adviser.available_since = self._now
+        self._refresh(adviser)
+        return None
+
+    def _on_not_ready(self, event: ev.AdviserNotReady) -> None:
+        adviser = self._advisers.get(event.adviser_id)
+        if adviser is None:
+            return self._ignore(event, "unknown adviser")
+        adviser.ready = False
+        self._publish(adviser)
+        return None
+
+    def _on_logged_out(self, event: ev.AdviserLoggedOut) -> None:
+        adviser = self._advisers.get(event.adviser_id)
+        if adviser is None:
+            return self._ignore(event, "unknown adviser")
+        adviser.ready = adviser.logged_in = False
+        self._publish(adviser)
+        for contact_id in list(adviser.offers):
+            contact = self._contacts[contact_id]
+            self._take_back(contact)
+            self._out.append(OfferWithdrawn(contact.id, adviser.id, "adviser logged out"))
+            self._route_or_enqueue(contact)
+        return None
+
+    def _refresh(self, adviser: AdviserRecord) -> None:
+        """The adviser may take more: give them waiting work first, then file them as free."""
+        if adviser.ready:
+            while contact := best_contact(adviser, self._contacts, self._rules, self._step):
+                self._leave_line(contact)
+                self._offer(contact, adviser)
+        self._publish(adviser)
+
+    def _publish(self, adviser: AdviserRecord) -> None:
+        """New version of the adviser: older heap entries go stale; push the current ones."""
+        adviser.version += 1
+        free = self._free_channels(adviser)
+        if not free:
+            return
+        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version)
+        for pool in adviser.pools:
+            self._file_in(pool, adviser, free, shared)
+
+    def _free_channels(self, adviser: AdviserRecord) -> list[Channel]:
+        if not adviser.ready:
+            return []
+        return [channel for channel in CHANNELS if adviser.can_take(channel, self._rules)]
+
+    def _file_in(
+        self,
+        pool: Pool,
+        adviser: AdviserRecord,
+        free: list[Channel],
+        shared: AdviserEntry | None = None,
+    ) -> None:
+        """Push the adviser's current entry into the pool's heaps of the channels it is free for."""
+        selection = pool.queue.policy.selection
+        if selection is AdviserSelection.LONGEST_IDLE and shared is not None:
+            entry = shared
+        else:
+            rank = 0.0
+            if selection is not AdviserSelection.LONGEST_IDLE:
+                rank = self._rank(pool, adviser, selection)
+            entry = (rank, adviser.available_since, adviser.id, adviser.version)
+        for channel in free:
+            if channel in pool.channels:
+                pool.push_adviser(adviser.site_id, channel, entry)
+
+    def _rank(self, pool: Pool, adviser: AdviserRecord, selection: AdviserSelection) -> float:
+        if selection is AdviserSelection.MOST_SKILLED:
+            return -float(pool.members[adviser.id])
+        if selection is AdviserSelection.BEST_QUALITY:
+            weights = pool.queue.policy.quality
+            return -self._quality.score(adviser.id, pool.queue_id, weights)
+        return float(adviser.live_load + adviser.fill_load)
+
+    # ------------------------------------------------------------------ the line
+
+    def _enqueue(self, contact: ContactRecord) -> None:
+        self._seq += 1
+        contact.phase, contact.queue_seq = ContactPhase.WAITING, self._seq
+        contact.pool.push_contact(
+            (contact.channel, contact.option, contact.priority),
+            (contact.order_time, self._seq, contact.id),
+        )
+        self._schedule_next_tier(contact)
+
+    def _leave_line(self, contact: ContactRecord) -> None:
+        contact.pool.contact_left((contact.channel, contact.option, contact.priority))
+        contact.queue_seq = -1
+
+    def _find_adviser(self, contact: ContactRecord) -> AdviserRecord | None:
+        sites = self._step(contact).sites
+        return best_adviser(contact.pool, contact.channel, sites, contact.declined, self._rules)
+
+    def _route_or_enqueue(self, contact: ContactRecord) -> None:
+        adviser = self._find_adviser(contact)
+        if adviser is None:
+            self._enqueue(contact)
+            return
+        self._offer(contact, adviser)
+        self._publish(adviser)
+
+    def _route_waiting(self, contact: ContactRecord) -> None:
+        adviser = self._find_adviser(contact)
+        if adviser is not None:
+            self._leave_line(contact)
+            self._offer(contact, adviser)
+            self._publish(adviser)
+
+    def _table(self, queue: QueueRecord, option: SiteOption) -> tuple[TierStep, ...]:
+        table = queue.tables.get(option)
+        if table is None:
+            table = queue.tables[option] = tier_table(queue.policy.tiers, option, self._groups)
+        return table
+
+    def _step(self, contact: ContactRecord) -> TierStep:
+        table = self._table(contact.pool.queue, contact.option)
+        return step_at(table, self._now - contact.tier_base)
+
+    def _schedule_next_tier(self, contact: ContactRecord) -> None:
+        contact.tier_gen += 1
+        waited = self._now - contact.tier_base
+        for step in self._table(contact.pool.queue, contact.option):
+            if step.after > waited:
+                due = contact.tier_base + step.after
+                self._timers.add(due, TimerKind.TIER_OPENS, contact.id, contact.tier_gen)
+                return
+
+    def _announce(self, contact: ContactRecord) -> None:
+        queue = contact.pool.queue
+        options = (
+            contact.option,
+            *(o for o in queue.policy.announce_options if o != contact.option),
+        )
+        # The contact is in line already: the others ahead are all counted but itself.
+        ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
+        estimates = tuple(
+            WaitEstimate(o, self._estimate(queue, contact.pool, o, contact.channel, ahead))
+            for o in options
+        )
+        self._out.append(AnnounceWait(contact.id, queue.queue.id, estimates))
+
+    # ------------------------------------------------------------------ timers
+
+    def _timer_live(self, timer: Timer) -> bool:
+        _, _, kind, contact_id, token = timer
+        contact = self._contacts.get(contact_id)
+        if contact is None:
+            return False
+        if kind is TimerKind.OFFER_EXPIRY:
+            return contact.phase is ContactPhase.OFFERED and contact.offer_seq == token
+        wanted = ContactPhase.WAITING if kind is TimerKind.TIER_OPENS else ContactPhase.BOOKED
+        return contact.phase is wanted and contact.tier_gen == token
+
+    def _fire_timers(self) -> None:
+        while (timer := self._timers.pop_due(self._now)) is not None:
+            contact = self._contacts[timer[3]]
+            if timer[2] is TimerKind.OFFER_EXPIRY:
+                self._missed(contact)
+            elif timer[2] is TimerKind.TIER_OPENS:
+                self._tier_opened(contact)
+            else:
+                contact.tier_base = self._now
+                self._route_or_enqueue(contact)
+
+    def _tier_opened(self, contact: ContactRecord) -> None:
+        step = self._step(contact)
+        self._out.append(Overflowed(contact.id, contact.pool.queue_id, step.number, step.sites))
+        self._schedule_next_tier(contact)
+        self._route_waiting(contact)
+
+    def _ignore(self, event: object, reason: str) -> None:
+        self._out.append(Ignored(type(event).__name__, reason))

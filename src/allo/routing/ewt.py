@@ -1,0 +1,73 @@
+"""Estimated wait time (EWT) from position, advisers serving the queue and handling times.
+
+A contact with `ahead` contacts before it is answered when `ahead + 1` contacts have left
+service. Contacts leave service at rate `servers / AHT` (Little's law on service), where
+`servers` counts the queue's contacts in service at the sites that may answer it: in a
+multi-skill centre this is the share of the shared advisers that the queue actually gets,
+which a count of eligible advisers would overstate. The rate changes when a tier opens more
+sites, so the estimate walks the tiers: `position / rate` within the current tier, and what
+is left at the next tier's rate once it opens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from allo.domain.channels import Channel
+from allo.routing.pool import Pool, ewt_channel
+from allo.routing.tiers import SiteSet, TierStep
+
+
+def ewma(previous: float | None, sample: float, alpha: float) -> float:
+    return sample if previous is None else previous + alpha * (sample - previous)
+
+
+def waiting_ahead(pool: Pool, channel: Channel, priority: int) -> int:
+    """Contacts waiting in the pool on this channel that will be served no later than one
+    arriving now with `priority` (FIFO among equals, so every equal one is ahead)."""
+    wanted = ewt_channel(channel)
+    return sum(n for (ch, p), n in pool.waiting.items() if ch is wanted and p >= priority)
+
+
+def servers(pool: Pool, channel: Channel, sites: SiteSet) -> float:
+    wanted = ewt_channel(channel)
+    busy = sum(
+        n
+        for (ch, site), n in pool.in_service.items()
+        if ch is wanted and (sites is None or site in sites)
+    )
+    if busy:
+        return float(busy)
+    # Nobody is on this queue yet: assume one adviser will turn to it if any could.
+    members = pool.site_members
+    present = any(n > 0 for site, n in members.items() if sites is None or site in sites)
+    return 1.0 if present else 0.0
+
+
+def estimate(
+    table: Sequence[TierStep],
+    pool: Pool,
+    channel: Channel,
+    ahead: int,
+    aht: float,
+    has_free: Callable[[SiteSet], bool],
+) -> float | None:
+    """Seconds until a contact just put in line, behind `ahead` others, is answered.
+
+    `has_free(sites)` tells whether an adviser at those sites is free now: a tier that opens
+    onto a free adviser answers at its opening.
+    """
+    position = float(ahead + 1)
+    clock = 0.0
+    for number, step in enumerate(table):
+        end = table[number + 1].after if number + 1 < len(table) else math.inf
+        if number > 0 and has_free(step.sites):
+            return clock
+        rate = servers(pool, channel, step.sites) / aht
+        if rate > 0:
+            if position / rate <= end - clock:
+                return clock + position / rate
+            position -= rate * (end - clock)
+        clock = end
+    return None

@@ -1,0 +1,106 @@
+"""Matching: the best free adviser for a contact, and the best waiting contact for an adviser.
+
+Both look only at the heads of heaps that the pools keep up to date, so the cost of a
+match grows with the number of sites, channels and eligible queues, not with the number of
+advisers or waiting contacts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+
+from allo.domain.channels import Channel
+from allo.routing.policy import CapacityRules
+from allo.routing.pool import AdviserEntry, Pool
+from allo.routing.state import AdviserRecord, ContactRecord
+from allo.routing.tiers import SiteSet, TierStep, allows
+
+
+def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[list[AdviserEntry]]:
+    by_site = pool.heaps.get(channel)
+    if not by_site:
+        return ()
+    if sites is None:
+        return by_site.values()
+    if len(sites) < len(by_site):
+        return [by_site[site] for site in sites if site in by_site]
+    return [heap for site, heap in by_site.items() if site in sites]
+
+
+def _best_top(
+    pool: Pool, channel: Channel, sites: SiteSet, rules: CapacityRules
+) -> tuple[list[AdviserEntry], AdviserEntry] | None:
+    best: tuple[list[AdviserEntry], AdviserEntry] | None = None
+    for heap in _heaps_at(pool, channel, sites):
+        top = pool.top_adviser(heap)
+        # A live entry means "free for this channel"; checking again costs little and keeps
+        # a bookkeeping slip from ever becoming an offer beyond capacity.
+        while top is not None and not pool.advisers[top[2]].can_take(channel, rules):
+            heapq.heappop(heap)
+            top = pool.top_adviser(heap)
+        if top is not None and (best is None or top < best[1]):
+            best = (heap, top)
+    return best
+
+
+def best_adviser(
+    pool: Pool,
+    channel: Channel,
+    sites: SiteSet,
+    declined: frozenset[int],
+    rules: CapacityRules,
+) -> AdviserRecord | None:
+    """The free member at one of `sites` ranked first by the queue's choice, if any."""
+    skipped: list[tuple[list[AdviserEntry], AdviserEntry]] = []
+    found: AdviserRecord | None = None
+    while (best := _best_top(pool, channel, sites, rules)) is not None:
+        heap, entry = best
+        if entry[2] not in declined:
+            found = pool.advisers[entry[2]]
+            break
+        # Advisers who declined this contact are set aside, then put back for the others.
+        skipped.append((heap, heapq.heappop(heap)))
+    for heap, entry in skipped:
+        heapq.heappush(heap, entry)
+    return found
+
+
+ContactKey = tuple[bool, int, float, int]
+
+
+def best_contact(
+    adviser: AdviserRecord,
+    contacts: dict[int, ContactRecord],
+    rules: CapacityRules,
+    step_of: Callable[[ContactRecord], TierStep],
+) -> ContactRecord | None:
+    """The waiting contact the adviser should take next, across every pool they belong to.
+
+    Order: live channels before gap fillers (emails), then priority, then place in line.
+    Only the head of each class is looked at: within a class, the contact who waited longest
+    is also the one whose tiers allow the most sites.
+    """
+    takes = {channel: adviser.can_take(channel, rules) for channel in Channel}
+    if not any(takes.values()):
+        return None
+    best: ContactRecord | None = None
+    best_key: ContactKey | None = None
+    for pool in adviser.pools:
+        for cls in pool.classes.values():
+            channel, _, priority = cls.key
+            if not takes[channel]:
+                continue
+            head = pool.head_contact(cls)
+            if head is None:
+                continue
+            key = (channel in rules.gap_fillers, -priority, head[0], head[1])
+            if best_key is not None and key >= best_key:
+                continue
+            contact = contacts[head[2]]
+            if adviser.id in contact.declined or not allows(
+                step_of(contact).sites, adviser.site_id
+            ):
+                continue
+            best, best_key = contact, key
+    return best

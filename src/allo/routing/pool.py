@@ -1,0 +1,177 @@
+"""Pools: the contacts of one queue in one language and the advisers who may take them.
+
+A pool is the unit of eligibility. Its members (every required skill at the minimum level,
+the language at the minimum level) are computed once, when the queue, the language or the
+adviser changes, so routing a contact never looks at an adviser who could not take it.
+Free members sit in one heap per (site, channel), ordered by the queue's adviser choice;
+waiting contacts sit in one heap per (channel, site option, priority), ordered by arrival.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+
+from allo.domain.channels import Channel
+from allo.domain.queues import Queue
+from allo.routing.policy import RoutingPolicy, SiteOption
+from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
+from allo.routing.tiers import TierStep
+
+# (rank, available since, adviser id, version): smallest first. `rank` depends on the policy
+# (0 for longest idle, minus the skill or quality score, the load); the version tells stale
+# entries from live ones.
+AdviserEntry = tuple[float, float, int, int]
+# (place in line, sequence, contact id): smallest first.
+ContactEntry = tuple[float, int, int]
+ClassKey = tuple[Channel, SiteOption, int]
+
+
+def ewt_channel(channel: Channel) -> Channel:
+    """Callbacks wait for the same advisers, in the same line, as calls."""
+    return Channel.VOICE if channel is Channel.CALLBACK else channel
+
+
+class QueueRecord:
+    __slots__ = ("aht", "policy", "pools", "queue", "tables")
+
+    def __init__(self, queue: Queue, policy: RoutingPolicy) -> None:
+        self.queue = queue
+        self.policy = policy
+        # Exponentially weighted handling time per channel (talk + wrap-up).
+        self.aht: dict[Channel, float] = {}
+        self.pools: dict[str, Pool] = {}
+        # Tier tables per site option, computed on first use; cleared when sites change.
+        self.tables: dict[SiteOption, tuple[TierStep, ...]] = {}
+
+    def handling_time(self, channel: Channel) -> float:
+        return self.aht.get(ewt_channel(channel), self.policy.default_aht)
+
+
+class ContactClass:
+    """Waiting contacts of one channel, option and priority, first come first served."""
+
+    __slots__ = ("heap", "key", "live")
+
+    def __init__(self, key: ClassKey) -> None:
+        self.key = key
+        self.heap: list[ContactEntry] = []
+        self.live = 0
+
+
+class Pool:
+    __slots__ = (
+        "advisers",
+        "channels",
+        "classes",
+        "contacts",
+        "heaps",
+        "in_service",
+        "language",
+        "members",
+        "queue",
+        "site_members",
+        "waiting",
+    )
+
+    def __init__(
+        self,
+        queue: QueueRecord,
+        language: str,
+        advisers: Mapping[int, AdviserRecord],
+        contacts: Mapping[int, ContactRecord],
+    ) -> None:
+        # The engine's own tables, read to tell live heap entries from stale ones.
+        self.advisers = advisers
+        self.contacts = contacts
+        self.queue = queue
+        self.language = language
+        self.channels = queue.policy.channels
+        # Member adviser id -> skill score (sum of levels on what the queue requires).
+        self.members: dict[int, int] = {}
+        self.site_members: dict[int, int] = {}
+        # Free members per channel, then per site.
+        self.heaps: dict[Channel, dict[int, list[AdviserEntry]]] = {}
+        # Only classes with waiting contacts are kept, so an adviser's scan stays short.
+        self.classes: dict[ClassKey, ContactClass] = {}
+        # Waiting contacts per (channel, priority) and contacts in service per (channel, site):
+        # the inputs of the wait estimate.
+        self.waiting: dict[tuple[Channel, int], int] = {}
+        self.in_service: dict[tuple[Channel, int], int] = {}
+
+    @property
+    def queue_id(self) -> int:
+        return self.queue.queue.id
+
+    def add_member(self, adviser_id: int, site_id: int, score: int) -> None:
+        if adviser_id not in self.members:
+            self.site_members[site_id] = self.site_members.get(site_id, 0) + 1
+        self.members[adviser_id] = score
+
+    def remove_member(self, adviser_id: int, site_id: int) -> None:
+        if self.members.pop(adviser_id, None) is not None:
+            self.site_members[site_id] -= 1
+
+    def push_adviser(self, site_id: int, channel: Channel, entry: AdviserEntry) -> None:
+        by_site = self.heaps.get(channel)
+        if by_site is None:
+            by_site = self.heaps[channel] = {}
+        heap = by_site.get(site_id)
+        if heap is None:
+            heap = by_site[site_id] = []
+        heapq.heappush(heap, entry)
+        if len(heap) > 2 * self.site_members.get(site_id, 0) + 16:
+            heap[:] = [entry for entry in heap if self.adviser_entry_live(entry)]
+            heapq.heapify(heap)
+
+    def adviser_entry_live(self, entry: AdviserEntry) -> bool:
+        adviser = self.advisers.get(entry[2])
+        return adviser is not None and adviser.version == entry[3]
+
+    def contact_entry_live(self, entry: ContactEntry) -> bool:
+        contact = self.contacts.get(entry[2])
+        return (
+            contact is not None
+            and contact.queue_seq == entry[1]
+            and contact.phase is ContactPhase.WAITING
+        )
+
+    def top_adviser(self, heap: list[AdviserEntry]) -> AdviserEntry | None:
+        while heap:
+            if self.adviser_entry_live(heap[0]):
+                return heap[0]
+            heapq.heappop(heap)
+        return None
+
+    def head_contact(self, cls: ContactClass) -> ContactEntry | None:
+        heap = cls.heap
+        while heap:
+            if self.contact_entry_live(heap[0]):
+                return heap[0]
+            heapq.heappop(heap)
+        return None
+
+    def push_contact(self, key: ClassKey, entry: ContactEntry) -> None:
+        cls = self.classes.get(key)
+        if cls is None:
+            cls = self.classes[key] = ContactClass(key)
+        heapq.heappush(cls.heap, entry)
+        cls.live += 1
+        if len(cls.heap) > 2 * cls.live + 16:
+            cls.heap[:] = [held for held in cls.heap if self.contact_entry_live(held)]
+            heapq.heapify(cls.heap)
+        count_key = (ewt_channel(key[0]), key[2])
+        self.waiting[count_key] = self.waiting.get(count_key, 0) + 1
+
+    def contact_left(self, key: ClassKey) -> None:
+        """A waiting contact of class `key` left the line (its heap entry is now stale)."""
+        cls = self.classes[key]
+        cls.live -= 1
+        if cls.live == 0:
+            del self.classes[key]
+        count_key = (ewt_channel(key[0]), key[2])
+        self.waiting[count_key] -= 1
+
+    def service_changed(self, channel: Channel, site_id: int, delta: int) -> None:
+        key = (ewt_channel(channel), site_id)
+        self.in_service[key] = self.in_service.get(key, 0) + delta

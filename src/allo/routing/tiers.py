@@ -1,0 +1,68 @@
+"""Site tiers (bullseye): which sites may answer a contact after it has waited so long."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from allo.routing.policy import SiteOption, SiteTier
+
+# A set of site ids, or None for every site (also the ones configured later).
+SiteSet = frozenset[int] | None
+
+
+class TierStep:
+    """From `after` seconds of waiting on, the sites in `sites` may answer (tier `number`)."""
+
+    __slots__ = ("after", "number", "sites")
+
+    def __init__(self, after: float, sites: SiteSet, number: int) -> None:
+        self.after = after
+        self.sites = sites
+        self.number = number
+
+
+def union(a: SiteSet, b: SiteSet) -> SiteSet:
+    return None if a is None or b is None else a | b
+
+
+def intersect(a: SiteSet, b: SiteSet) -> SiteSet:
+    if a is None:
+        return b
+    return a if b is None else a & b
+
+
+def tier_sites(tier: SiteTier, option: SiteOption, groups: Mapping[str, frozenset[int]]) -> SiteSet:
+    if tier.chosen:
+        return None if option.group is None else groups.get(option.group, frozenset())
+    if not tier.groups:
+        return None
+    return frozenset().union(*(groups.get(name, frozenset()) for name in sorted(tier.groups)))
+
+
+def tier_table(
+    tiers: Sequence[SiteTier], option: SiteOption, groups: Mapping[str, frozenset[int]]
+) -> tuple[TierStep, ...]:
+    """The cumulative steps of allowed sites for one option; steps that add no site are dropped.
+
+    "Only" options are cut to their group at every step, so they never overflow beyond it.
+    """
+    limit: SiteSet = groups.get(option.group, frozenset()) if option.only and option.group else None
+    steps: list[TierStep] = []
+    allowed: SiteSet = frozenset()
+    for number, tier in enumerate(tiers, start=1):
+        allowed = intersect(union(allowed, tier_sites(tier, option, groups)), limit)
+        if not steps or allowed != steps[-1].sites:
+            steps.append(TierStep(tier.after, allowed, number))
+    return tuple(steps)
+
+
+def step_at(table: Sequence[TierStep], waited: float) -> TierStep:
+    """The step in force after `waited` seconds (tables are short: a reverse scan is fastest)."""
+    for step in reversed(table):
+        if step.after <= waited:
+            return step
+    return table[0]
+
+
+def allows(sites: SiteSet, site_id: int) -> bool:
+    return sites is None or site_id in sites
