@@ -162,6 +162,31 @@ def serve(
     _run_server(settings)
 
 
+@app.command()
+@friendly_errors
+def router(
+    tenant: Annotated[
+        list[str] | None, typer.Option(help="Route only these tenant slugs (default: all).")
+    ] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Run the live router alone: leads each tenant whose lock is free, stands by otherwise."""
+    import logging
+    import signal
+    import threading
+
+    from allo.api.app import make_store
+    from allo.services.router import RouterHost
+
+    settings = settings_with(database_url)
+    _check_schema(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    RouterHost(make_store(settings), tenant).run(stop)
+
+
 def _check_schema(settings: Settings) -> None:
     from allo.store.database import make_engine
     from allo.store.migrate import current_revision, head_revision

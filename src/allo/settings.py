@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     session_hours: int = 12
     default_language: str = "fr"
+    # Run the live router inside this server process (one active router per tenant is
+    # still guaranteed by a lock; set false when routers run as `allo router`).
+    run_router: bool = True
 
 
 @lru_cache(maxsize=1)

@@ -32,7 +32,7 @@ def store(db_url: str, clock: FakeClock) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, cookie_secure=True)
+    return Settings(database_url=db_url, cookie_secure=True, run_router=False)
 
 
 @pytest.fixture

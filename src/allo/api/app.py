@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +11,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from allo import __version__
-from allo.api import errors, routes_auth, routes_config, routes_data, web
+from allo.api import errors, routes_auth, routes_config, routes_data, routes_routing, web
 from allo.services.bus import EventBus
+from allo.services.router import start_in_thread
 from allo.settings import Settings
 from allo.store.database import make_engine
 from allo.store.uow import Store
@@ -27,8 +29,22 @@ def make_store(settings: Settings, clock: Callable[[], datetime] = wall_clock) -
     return Store(make_engine(settings.database_url), EventBus(), clock)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Hosts the live router next to the API, unless routers run on their own."""
+    router = None
+    if app.state.settings.run_router:
+        router = start_in_thread(app.state.store)
+    yield
+    if router is not None:
+        thread, stop = router
+        stop.set()
+        thread.join(timeout=5)
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Allo",
         version=__version__,
         description="Multi-site contact center: sites, advisers, queues, customers, contacts.",
@@ -39,6 +55,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_config.router)
     app.include_router(routes_data.router)
+    app.include_router(routes_routing.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

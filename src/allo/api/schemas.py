@@ -155,6 +155,7 @@ class QueueIn(Strict):
     sl_seconds: Annotated[int, Field(gt=0, le=86_400 * 7)] = 20
     opening_hours: OpeningHoursIn | None = None
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
+    routing_policy: dict[str, Any] | None = None
 
 
 class QueuePatch(Strict):
@@ -166,6 +167,7 @@ class QueuePatch(Strict):
     sl_seconds: Annotated[int, Field(gt=0, le=86_400 * 7)] | None = None
     opening_hours: OpeningHoursIn | None = None
     priority: Annotated[int, Field(ge=-100, le=100)] | None = None
+    routing_policy: dict[str, Any] | None = None
 
 
 class QueueOut(Out):
@@ -178,6 +180,7 @@ class QueueOut(Out):
     sl_seconds: int
     opening_hours: dict[str, Any]
     priority: int
+    routing_policy: dict[str, Any]
     created_at: datetime
     updated_at: datetime
 
@@ -234,6 +237,8 @@ class ContactIn(Strict):
     language: Annotated[str, Field(min_length=2, max_length=3)] | None = None
     priority: Annotated[int, Field(ge=-100, le=100)] | None = None
     subject: Annotated[str, Field(max_length=500)] | None = None
+    site_group: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    site_only: bool = False
 
 
 class ContactOut(Out):
@@ -246,6 +251,12 @@ class ContactOut(Out):
     adviser_id: int | None
     priority: int
     subject: str | None
+    site_group: str | None
+    site_only: bool
+    offer_expires_at: datetime | None
+    callback_at: datetime | None
+    wrap_code: str | None
+    resolved: bool | None
     created_at: datetime
     updated_at: datetime
 
@@ -316,3 +327,29 @@ class TokenIn(Strict):
 
 class TokenOut(BaseModel):
     token: str
+
+
+class CloseIn(Strict):
+    wrap_code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    notes: Annotated[str, Field(max_length=4000)] | None = None
+    resolved: bool | None = None
+
+
+class CallbackIn(Strict):
+    """`at` omitted: keep my place and call me back; `at` given: call me at that time."""
+
+    at: datetime | None = None
+
+
+class WaitOut(BaseModel):
+    group: str | None
+    only: bool
+    seconds: float | None
+
+
+class QueueStatusOut(BaseModel):
+    queue_id: int
+    waiting: int
+    longest_wait: float
+    estimates: list[WaitOut]
+    updated_at: datetime | None

@@ -37,7 +37,7 @@ def create_adviser(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> A
     actor.require(Permission.CONFIGURE)
     get_for_tenant(uow.session, SiteRow, actor.tenant_id, data["site_id"])
     now = uow.now()
-    fields = {"capacity": {c.value: n for c, n in DEFAULT_CAPACITY.items()}, **data}
+    fields = {"skills": {}, "capacity": {c.value: n for c, n in DEFAULT_CAPACITY.items()}, **data}
     row = AdviserRow(
         tenant_id=actor.tenant_id,
         state=AdviserState.LOGGED_OUT.value,

@@ -6,6 +6,7 @@ from typing import Any
 
 from allo.domain.channels import Channel
 from allo.domain.contacts import ContactStatus, check_contact_transition
+from allo.domain.errors import InvalidValue
 from allo.domain.roles import Permission
 from allo.domain.values import check_language
 from allo.services.common import check_page
@@ -21,6 +22,8 @@ def create_contact(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> C
     if data.get("customer_id") is not None:
         get_for_tenant(uow.session, CustomerRow, actor.tenant_id, data["customer_id"])
     language = check_language("language", data.get("language") or queue.language)
+    if data.get("site_only") and not data.get("site_group"):
+        raise InvalidValue("site_only", "needs a site_group, e.g. 'france'")
     now = uow.now()
     row = ContactRow(
         tenant_id=actor.tenant_id,
@@ -31,6 +34,8 @@ def create_contact(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> C
         status=ContactStatus.QUEUED.value,
         priority=data.get("priority", queue.priority),
         subject=data.get("subject"),
+        site_group=data.get("site_group"),
+        site_only=bool(data.get("site_only", False)),
         created_at=now,
         updated_at=now,
     )

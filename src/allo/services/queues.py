@@ -11,6 +11,7 @@ from allo.domain.roles import Permission
 from allo.services.common import apply_changes
 from allo.services.errors import Conflict
 from allo.services.principal import Principal
+from allo.services.routing_policy import policy_from_json
 from allo.store.repository import get_for_tenant
 from allo.store.tables import QueueRow
 from allo.store.uow import UnitOfWork
@@ -31,6 +32,11 @@ def to_domain(row: QueueRow) -> Queue:
     )
 
 
+def validate(row: QueueRow) -> None:
+    to_domain(row)
+    policy_from_json(row.routing_policy)
+
+
 def _check_unique_name(uow: UnitOfWork, tenant_id: int, name: str, own_id: int | None) -> None:
     clash = uow.session.scalar(
         select(QueueRow.id).where(QueueRow.tenant_id == tenant_id, QueueRow.name == name)
@@ -44,16 +50,18 @@ def create_queue(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> Que
     now = uow.now()
     defaults = OpeningHours()
     fields: dict[str, Any] = {
+        "required_skills": {},
         "language": "fr",
         "min_language_level": 3,
         "sl_percent": 80.0,
         "sl_seconds": 20,
         "priority": 0,
+        "routing_policy": {},
         "opening_hours": {"timezone": defaults.timezone, "weekly": dict(defaults.weekly)},
         **data,
     }
     row = QueueRow(tenant_id=actor.tenant_id, created_at=now, updated_at=now, **fields)
-    to_domain(row)
+    validate(row)
     _check_unique_name(uow, actor.tenant_id, row.name, None)
     uow.session.add(row)
     uow.session.flush()
@@ -68,7 +76,7 @@ def update_queue(
     actor.require(Permission.CONFIGURE)
     row = get_for_tenant(uow.session, QueueRow, actor.tenant_id, queue_id)
     changed = apply_changes(row, changes)
-    to_domain(row)
+    validate(row)
     if "name" in changed:
         _check_unique_name(uow, actor.tenant_id, row.name, row.id)
     if changed:

@@ -135,6 +135,8 @@ class QueueRow(Base):
     sl_seconds: Mapped[int] = mapped_column(Integer)
     opening_hours: Mapped[dict[str, Any]]
     priority: Mapped[int] = mapped_column(Integer)
+    # The routing policy as JSON (see services/routing_policy.py); {} is the default policy.
+    routing_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
@@ -169,6 +171,17 @@ class ContactRow(Base):
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("advisers.id"), nullable=True)
     priority: Mapped[int] = mapped_column(Integer)
     subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The customer's choice of site group ("france"), and whether it is "France only".
+    site_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    site_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    wrap_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    wrap_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    satisfaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (Index("ix_contacts_tenant_status", "tenant_id", "status"),)
@@ -198,3 +211,15 @@ class AuditRow(Base):
     fields: Mapped[dict[str, Any]]
     at: Mapped[datetime]
     __table_args__ = (Index("ix_audit_tenant_id_id", "tenant_id", "id"),)
+
+
+class QueueStatusRow(Base):
+    """The live router's latest view of a queue, for API workers that do not host it."""
+
+    __tablename__ = "queue_status"
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    waiting: Mapped[int] = mapped_column(Integer)
+    longest_wait: Mapped[float] = mapped_column(Float)
+    estimates: Mapped[list[Any]]
+    updated_at: Mapped[datetime]

@@ -39,7 +39,8 @@ class UnitOfWork:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # close() rolls back what was not committed but, unlike rollback(), leaves the
+        # objects already read usable (detached, not expired).
         self.session.close()
 
     def now(self) -> datetime:

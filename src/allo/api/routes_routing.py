@@ -1,0 +1,88 @@
+"""Routing in the API: queue status with wait estimates, answering offers, callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import func, select
+
+from allo.api.deps import Actor, Uow
+from allo.api.schemas import CallbackIn, CloseIn, ContactOut, QueueStatusOut
+from allo.domain.contacts import ContactStatus
+from allo.domain.roles import Permission
+from allo.services import offers
+from allo.store.repository import get_for_tenant
+from allo.store.tables import ContactRow, QueueRow, QueueStatusRow
+
+router = APIRouter(prefix="/api/v1", tags=["routing"])
+
+
+@router.get("/queues/{queue_id}/status", response_model=QueueStatusOut)
+def queue_status(queue_id: int, uow: Uow, actor: Actor) -> Any:
+    """Waiting contacts, longest wait and the estimated wait per site option.
+
+    Counts come from the database; estimates from the live router's latest snapshot.
+    """
+    actor.require(Permission.READ_CONTACTS)
+    get_for_tenant(uow.session, QueueRow, actor.tenant_id, queue_id)
+    waiting = select(ContactRow).where(
+        ContactRow.queue_id == queue_id,
+        ContactRow.status.in_([ContactStatus.QUEUED.value, ContactStatus.OFFERED.value]),
+    )
+    count = uow.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+    oldest = uow.session.scalar(select(func.min(waiting.subquery().c.created_at)))
+    snapshot = uow.session.get(QueueStatusRow, queue_id)
+    longest = (uow.now() - _aware(oldest)).total_seconds() if oldest else 0.0
+    return {
+        "queue_id": queue_id,
+        "waiting": count,
+        "longest_wait": max(longest, 0.0),
+        "estimates": snapshot.estimates if snapshot else [],
+        "updated_at": snapshot.updated_at if snapshot else None,
+    }
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.post("/contacts/{contact_id}/accept", response_model=ContactOut)
+def accept(contact_id: int, uow: Uow, actor: Actor) -> Any:
+    """The adviser takes the contact offered to them (409 once the offer has expired)."""
+    return offers.accept_offer(uow, actor, contact_id)
+
+
+@router.post("/contacts/{contact_id}/decline", status_code=204)
+def decline(contact_id: int, uow: Uow, actor: Actor) -> None:
+    offers.decline_offer(uow, actor, contact_id)
+
+
+@router.post("/contacts/{contact_id}/wrap-up", response_model=ContactOut)
+def wrap_up(contact_id: int, uow: Uow, actor: Actor) -> Any:
+    return offers.wrap_up(uow, actor, contact_id)
+
+
+@router.post("/contacts/{contact_id}/close", response_model=ContactOut)
+def close(contact_id: int, body: CloseIn, uow: Uow, actor: Actor) -> Any:
+    return offers.close_contact(
+        uow,
+        actor,
+        contact_id,
+        wrap_code=body.wrap_code,
+        notes=body.notes,
+        resolved=body.resolved,
+    )
+
+
+@router.post("/contacts/{contact_id}/abandon", status_code=204)
+def abandon(contact_id: int, uow: Uow, actor: Actor) -> None:
+    """The customer left the line (or closed the chat) before being answered."""
+    offers.abandon_contact(uow, actor, contact_id)
+
+
+@router.post("/contacts/{contact_id}/callback", response_model=ContactOut)
+def callback(contact_id: int, body: CallbackIn, uow: Uow, actor: Actor) -> Any:
+    return offers.request_callback(uow, actor, contact_id, body.at)
