@@ -223,3 +223,34 @@ class QueueStatusRow(Base):
     longest_wait: Mapped[float] = mapped_column(Float)
     estimates: Mapped[list[Any]]
     updated_at: Mapped[datetime]
+
+
+class MessageRow(Base):
+    """One message of a conversation (chat line, email, transcript turn), in order."""
+
+    __tablename__ = "contact_messages"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    # customer, adviser, system (announcements) or bot (demo traffic)
+    author_kind: Mapped[str] = mapped_column(String(16))
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("advisers.id"), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    # Channel details: email headers and attachment references, chat client ids…
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ix_contact_messages_contact_id_id", "contact_id", "id"),)
+
+
+class ChatSessionRow(Base):
+    """A customer's web chat: the resume token (hashed) that lets them come back to it."""
+
+    __tablename__ = "chat_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    last_seen_at: Mapped[datetime]
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
