@@ -140,7 +140,7 @@ class Schedule:
     cost: float
     lp_bound: float
     mip_bound: float
-    gap: float  # (cost - best bound) / cost
+    gap: float  # (cost - LP bound) / cost: an upper bound on the true optimality gap
     solve_seconds: float
     shifts: list[ScheduledShift]
     coverage: dict[str, FloatArray]  # site → productive advisers per interval
@@ -487,7 +487,9 @@ def _result(
     counts = np.rint(values[: len(layout.shifts)]).astype(np.int64)
     info = model.getInfo()
     cost = float(np.dot(counts, [s.cost for s in layout.shifts]))
-    bound = max(lp_bound, float(info.mip_dual_bound))
+    # The LP relaxation is the bound we report: with a user start, HiGHS 1.16 was seen to
+    # report an objective and dual bound below the LP optimum, so we do not trust them.
+    bound = lp_bound
     chosen = [
         ScheduledShift(s.site, s.template, s.day, s.start, int(n), s.paid_hours, s.cost * int(n))
         for s, n in zip(layout.shifts, counts, strict=True)
