@@ -433,7 +433,9 @@ def schedule(
     lp_bound = float(relaxed.getInfo().objective_function_value)
     model = _build(problem, layout, integer=True)
     _start_from_dive(relaxed, layout, model)
-    status = _solve(model, time_limit, mip_gap, threads)
+    # One time budget for the whole solve: LP and dive time come out of the MIP's share.
+    remaining = max(1.0, time_limit - float(relaxed.getRunTime()))
+    status = _solve(model, remaining, mip_gap, threads)
     info = model.getInfo()
     if info.primal_solution_status != 2:  # 2: a feasible solution exists
         raise InvalidValue("targets", f"no integer schedule found in {time_limit:.0f} s ({status})")
