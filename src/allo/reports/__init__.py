@@ -1,0 +1,1 @@
+"""Reports written to files (non-pure: matplotlib, file I/O)."""
