@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from allo.domain.errors import DomainError
 from allo.domain.roles import Role
 from allo.i18n import t
+from allo.planning_cli import app as plan_app
 from allo.settings import Settings, get_settings
 
 P = ParamSpec("P")
@@ -31,6 +32,7 @@ tenant_app = typer.Typer(help="Tenants (client companies).", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(plan_app)
 console = Console()
 err_console = Console(stderr=True)
 
