@@ -221,6 +221,9 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server after seeding.")
     ] = True,
+    bots: Annotated[
+        bool, typer.Option("--bots/--no-bots", help="Simulated customers and advisers.")
+    ] = True,
 ) -> None:
     """Seed a demo tenant (French telecom, five sites, ~40 advisers) on SQLite and serve it."""
     from allo.api.app import make_store
@@ -238,7 +241,7 @@ def demo(
     for email, role in demo_logins():
         console.print(f"  {email:38} {role}")
     if serve_after:
-        _run_server(settings.model_copy(update={"cookie_secure": False}))
+        _run_server(settings.model_copy(update={"cookie_secure": False, "demo_bots": bots}))
 
 
 def main() -> None:

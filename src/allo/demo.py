@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from allo.domain.roles import Role
@@ -67,11 +67,25 @@ SITES: list[dict[str, Any]] = [
     ),
 ]
 HEADCOUNT = {"Paris": 10, "Lille": 10, "Rabat": 8, "Tunis": 7, "Antananarivo": 5}
+# Customers may ask for "un conseiller en France"; everyone else helps after 90 s.
+FRANCE_FIRST = {"site_choice": "france", "tiers": [{"after": 0, "chosen": True}, {"after": 90}]}
 QUEUES: list[dict[str, Any]] = [
-    dict(name="Facturation", required_skills={"billing": 2}, priority=0),
-    dict(name="Assistance technique", required_skills={"tech": 3}, priority=0),
-    dict(name="Résiliation", required_skills={"retention": 3}, priority=10),
-    dict(name="Commercial", required_skills={"sales": 2}, priority=-5),
+    dict(
+        name="Facturation", required_skills={"billing": 2}, priority=0, routing_policy=FRANCE_FIRST
+    ),
+    dict(
+        name="Assistance technique",
+        required_skills={"tech": 3},
+        priority=0,
+        routing_policy=FRANCE_FIRST,
+    ),
+    dict(
+        name="Résiliation",
+        required_skills={"retention": 3},
+        priority=10,
+        routing_policy=FRANCE_FIRST,
+    ),
+    dict(name="Commercial", required_skills={"sales": 2}, priority=-5, routing_policy=FRANCE_FIRST),
 ]
 FIRST_NAMES = [
     "Camille",
@@ -148,8 +162,12 @@ def seed_demo(store: Store, seed: int = 2026) -> TenantRow:
     with store.unit_of_work() as uow:
         for site_data in SITES:
             site = sites.create_site(uow, actor, site_data)
-            for _ in range(HEADCOUNT[site.name]):
+            for index in range(HEADCOUNT[site.name]):
                 profile = _adviser_profile(rng, site_data)
+                if index == 0 and site.name in ADVISER_LOGINS:
+                    # The advisers people log in as can take every demo topic.
+                    profile["skills"] = {skill: 4 for skill in SKILLS}
+                    profile["languages"]["fr"] = 5
                 row = advisers.create_adviser(uow, actor, {"site_id": site.id, **profile})
                 first_adviser.setdefault(site.name, row.id)
         queue_ids = [queues.create_queue(uow, actor, q).id for q in QUEUES]
@@ -196,12 +214,23 @@ def _seed_customers(uow: Any, actor: Any, rng: random.Random, queue_ids: list[in
                 "notes": "Client depuis 2019, abonnement fibre.",
             },
         )
-        contacts.create_contact(
-            uow,
-            actor,
-            {
-                "channel": rng.choice(["voice", "chat", "email"]),
-                "queue_id": rng.choice(queue_ids),
-                "customer_id": customer_id,
-            },
-        )
+        for days_ago in sorted(rng.sample(range(2, 60), 2), reverse=True):
+            start = uow.now() - timedelta(days=days_ago, minutes=rng.randint(0, 600))
+            wait = timedelta(seconds=rng.randint(5, 240))
+            contacts.record_past_contact(
+                uow,
+                actor,
+                {
+                    "channel": rng.choice(["voice", "chat", "email"]),
+                    "queue_id": rng.choice(queue_ids),
+                    "customer_id": customer_id,
+                    "wrap_code": rng.choice(
+                        ["information", "facture-expliquee", "incident-resolu"]
+                    ),
+                    "resolved": rng.random() < 0.75,
+                    "satisfaction": rng.choice([3, 4, 4, 5, None]),
+                },
+                created_at=start,
+                answered_at=start + wait,
+                ended_at=start + wait + timedelta(seconds=rng.randint(120, 600)),
+            )

@@ -38,3 +38,10 @@ def t(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     text = catalog(language).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or key
     return text.format(**values) if values else text
+
+
+def texts(prefix: str, language: str = DEFAULT_LANGUAGE, *prefixes: str) -> dict[str, str]:
+    """Every text whose key starts with one of the prefixes, for pages' scripts."""
+    wanted = (prefix, *prefixes)
+    keys = [k for k in catalog(DEFAULT_LANGUAGE) if k.startswith(wanted)]
+    return {k: t(k, language) for k in keys}

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # Run the live router inside this server process (one active router per tenant is
     # still guaranteed by a lock; set false when routers run as `allo router`).
     run_router: bool = True
+    # Simulated customers and advisers for `allo demo` (never in production).
+    demo_bots: bool = False
 
 
 @lru_cache(maxsize=1)

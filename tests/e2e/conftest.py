@@ -68,6 +68,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         str(folder / "demo.sqlite"),
         "--port",
         str(port),
+        "--no-bots",
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -27,7 +27,7 @@ def test_demo_api_with_a_browser_style_session(demo_server: Server) -> None:
         )
         assert me.status_code == 200
         customers = client.get("/api/v1/customers").json()["items"]
-        assert len(customers) == 20
+        assert len(customers) >= 20
         assert all(c["last_name"].endswith("***") and c["iban"] is None for c in customers)
 
 

@@ -8,12 +8,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from allo import __version__
-from allo.api import errors, routes_auth, routes_config, routes_data, routes_routing, web
+from allo.api import (
+    errors,
+    routes_auth,
+    routes_config,
+    routes_data,
+    routes_desk,
+    routes_public,
+    routes_routing,
+    web,
+)
+from allo.realtime import runtime, ws
+from allo.realtime.hub import Hub
 from allo.services.bus import EventBus
-from allo.services.router import start_in_thread
 from allo.settings import Settings
 from allo.store.database import make_engine
 from allo.store.uow import Store
@@ -31,15 +42,10 @@ def make_store(settings: Settings, clock: Callable[[], datetime] = wall_clock) -
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Hosts the live router next to the API, unless routers run on their own."""
-    router = None
-    if app.state.settings.run_router:
-        router = start_in_thread(app.state.store)
+    """Starts the hub fan-out, the router (unless routers run alone) and the demo bots."""
+    background = await runtime.start(app.state.settings, app.state.store, app.state.hub)
     yield
-    if router is not None:
-        thread, stop = router
-        stop.set()
-        thread.join(timeout=5)
+    await background.close()
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -51,11 +57,24 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store or make_store(settings)
+    app.state.hub = Hub()
     errors.install(app)
+    # The chat widget runs on the tenant's own web site and calls the public endpoints from
+    # there; no credentials are ever sent cross-origin (the chat token is a header).
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-Chat-Token", "Accept-Language", "Authorization"],
+    )
     app.include_router(routes_auth.router)
     app.include_router(routes_config.router)
     app.include_router(routes_data.router)
     app.include_router(routes_routing.router)
+    app.include_router(routes_desk.router)
+    app.include_router(routes_public.router)
+    app.include_router(routes_public.pages)
+    app.include_router(ws.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

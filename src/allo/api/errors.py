@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from allo.api.deps import CsrfFailed
+from allo.api.ratelimit import RateLimited
 from allo.domain.errors import IllegalTransition, InvalidValue
 from allo.i18n import pick_language, t
 from allo.services.errors import Conflict, Forbidden, NotFound, Unauthenticated
@@ -42,7 +43,11 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidValue)
-    message = t("error.invalid", _lang(request), field=exc.field, message=exc.message)
+    lang = _lang(request)
+    if exc.key:
+        message = t(exc.key, lang)
+    else:
+        message = t("error.invalid", lang, field=exc.field, message=exc.message)
     detail = [{"field": exc.field, "loc": ["body", exc.field], "msg": message, "type": "value"}]
     return JSONResponse({"detail": detail}, status_code=422)
 
@@ -67,7 +72,9 @@ async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NotFound)
-    message = t("error.not_found", _lang(request), kind=exc.kind, ident=exc.ident)
+    lang = _lang(request)
+    kind = t(f"kind.{exc.kind}", lang)
+    message = t("error.not_found", lang, kind=kind.capitalize(), ident=exc.ident)
     return JSONResponse({"detail": message}, status_code=404)
 
 
@@ -87,6 +94,10 @@ async def on_unauthenticated(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def on_rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": t("error.rate_limited", _lang(request))}, status_code=429)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": t("error.internal", _lang(request))}, status_code=500)
@@ -101,4 +112,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(CsrfFailed, on_csrf)
     app.add_exception_handler(Unauthenticated, on_unauthenticated)
+    app.add_exception_handler(RateLimited, on_rate_limited)
     app.add_exception_handler(Exception, on_unexpected)

@@ -344,6 +344,7 @@ class CallbackIn(Strict):
 class WaitOut(BaseModel):
     group: str | None
     only: bool
+    channel: str = "voice"
     seconds: float | None
 
 

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from allo.api.deps import CSRF_COOKIE, SESSION_COOKIE, Lang, Uow
 from allo.api.routes_auth import set_session_cookies
-from allo.i18n import t
+from allo.i18n import t, texts
 from allo.services import accounts
 from allo.services.errors import Unauthenticated
 from allo.store.tables import SiteRow, TenantRow
@@ -85,3 +85,51 @@ def logout(request: Request, uow: Uow) -> Response:
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
     return response
+
+
+STAFF_TEXTS = (
+    "desk.",
+    "state.",
+    "channel.",
+    "status.",
+    "field.",
+    "wrap.",
+    "system.",
+    "wall.",
+    "selection.",
+)
+
+
+def _staff_page(request: Request, uow: Uow, lang: str, name: str, roles: set[str]) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    try:
+        user, _ = accounts.session_user(uow, cookie or "")
+    except Unauthenticated:
+        return RedirectResponse("/login", status_code=303)
+    if user.role not in roles:
+        return render(
+            request,
+            "home.html",
+            lang,
+            403,
+            user=user,
+            tenant=uow.session.get(TenantRow, user.tenant_id),
+            site=None,
+        )
+    page_texts = texts(STAFF_TEXTS[0], lang, *STAFF_TEXTS[1:])
+    # Short keys for the scripts: "wall.save" → "save" too, without clobbering others.
+    for key, value in list(page_texts.items()):
+        page_texts.setdefault(key.split(".", 1)[1], value)
+    from allo.api.routes_desk import WRAP_CODES
+
+    return render(request, name, lang, texts=page_texts, wrap_codes=WRAP_CODES)
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def desk_page(request: Request, uow: Uow, lang: Lang) -> Response:
+    return _staff_page(request, uow, lang, "desk.html", {"adviser"})
+
+
+@router.get("/wall", response_class=HTMLResponse)
+def wall_page(request: Request, uow: Uow, lang: Lang) -> Response:
+    return _staff_page(request, uow, lang, "wall.html", {"admin", "supervisor"})

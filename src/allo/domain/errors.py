@@ -8,10 +8,12 @@ class DomainError(Exception):
 class InvalidValue(DomainError):
     """A value does not satisfy the rules of its field."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, key: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        # A message key for the texts shown to customers (translated by the outer layers).
+        self.key = key
 
 
 class IllegalTransition(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from allo.domain.channels import Channel
@@ -108,3 +109,46 @@ def list_contacts(
         limit=limit,
         filters=tuple(filters),
     )
+
+
+def record_past_contact(
+    uow: UnitOfWork,
+    actor: Principal,
+    data: dict[str, Any],
+    *,
+    created_at: datetime,
+    answered_at: datetime | None,
+    ended_at: datetime,
+) -> ContactRow:
+    """Import a finished contact from another system (or the demo's history) as it was."""
+    actor.require(Permission.CONFIGURE)
+    queue = get_for_tenant(uow.session, QueueRow, actor.tenant_id, data["queue_id"])
+    status = ContactStatus.CLOSED if answered_at is not None else ContactStatus.ABANDONED
+    row = ContactRow(
+        tenant_id=actor.tenant_id,
+        channel=Channel(data["channel"]).value,
+        queue_id=queue.id,
+        customer_id=data.get("customer_id"),
+        language=data.get("language") or queue.language,
+        status=status.value,
+        priority=queue.priority,
+        subject=data.get("subject"),
+        wrap_code=data.get("wrap_code"),
+        resolved=data.get("resolved"),
+        satisfaction=data.get("satisfaction"),
+        answered_at=answered_at,
+        ended_at=ended_at,
+        created_at=created_at,
+        updated_at=ended_at,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    payload = {
+        "channel": row.channel,
+        "queue_id": row.queue_id,
+        "status": row.status,
+        "imported": True,
+    }
+    uow.record("contact.imported", actor.tenant_id, "contact", row.id, payload)
+    uow.commit()
+    return row

@@ -17,9 +17,9 @@ from allo.store.uow import UnitOfWork
 
 
 def _validate(row: CustomerRow) -> None:
-    for name in ("first_name", "last_name"):
-        if not getattr(row, name).strip():
-            raise InvalidValue(name, "must not be empty")
+    # A web chat customer may give a single name; a record needs at least one of the two.
+    if not (row.first_name.strip() or row.last_name.strip()):
+        raise InvalidValue("first_name", "a customer needs a first or a last name")
     check_language("language", row.language)
 
 

@@ -21,9 +21,11 @@ CHAT_MAX_BYTES = 4096
 def check_body(body: str, max_bytes: int = CHAT_MAX_BYTES) -> str:
     text = body.strip()
     if not text:
-        raise InvalidValue("body", "a message cannot be empty")
+        raise InvalidValue("body", "a message cannot be empty", key="error.message_empty")
     if len(text.encode("utf-8")) > max_bytes:
-        raise InvalidValue("body", f"a message is limited to {max_bytes // 1024} KB")
+        raise InvalidValue(
+            "body", f"a message is limited to {max_bytes // 1024} KB", key="error.message_too_long"
+        )
     return text
 
 

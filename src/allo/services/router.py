@@ -354,9 +354,16 @@ class TenantRouter:
                 status = self.engine.queue_status(queue_id)
                 if status is None:
                     continue
+                # Per site option and channel: a chat waits less than a call for one adviser.
                 estimates = [
-                    {"group": e.option.group, "only": e.option.only, "seconds": e.seconds}
+                    {
+                        "group": e.option.group,
+                        "only": e.option.only,
+                        "channel": channel.value,
+                        "seconds": self.engine.estimate_wait(queue_id, e.option, channel),
+                    }
                     for e in status.estimates
+                    for channel in (Channel.VOICE, Channel.CHAT, Channel.EMAIL)
                 ]
                 row = uow.session.get(QueueStatusRow, queue_id) or QueueStatusRow(
                     queue_id=queue_id, tenant_id=self.tenant_id
@@ -463,11 +470,3 @@ class RouterHost:
                 stop.wait(self.poll_interval)
         finally:
             self.leadership.release_all()
-
-
-def start_in_thread(store: Store) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-    host = RouterHost(store)
-    thread = threading.Thread(target=host.run, args=(stop,), name="allo-router", daemon=True)
-    thread.start()
-    return thread, stop

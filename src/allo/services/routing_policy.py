@@ -6,9 +6,10 @@ from typing import Any
 
 from allo.domain.channels import Channel
 from allo.domain.errors import InvalidValue
-from allo.routing import AdviserSelection, RoutingPolicy, SiteTier
+from allo.routing import AdviserSelection, RoutingPolicy, SiteOption, SiteTier
 
-POLICY_KEYS = {"tiers", "selection", "offer_timeout", "channels", "default_aht"}
+# `site_choice` names the site group the customer may ask for ("un conseiller en France").
+POLICY_KEYS = {"tiers", "selection", "offer_timeout", "channels", "default_aht", "site_choice"}
 TIER_KEYS = {"after", "chosen", "groups"}
 
 
@@ -56,6 +57,10 @@ def policy_from_json(data: dict[str, Any] | None) -> RoutingPolicy:
         channels = frozenset(Channel(c) for c in data.get("channels", [c.value for c in Channel]))
     except ValueError:
         raise InvalidValue("routing_policy.channels", "lists an unknown channel") from None
+    choice = data.get("site_choice")
+    if choice is not None and (not isinstance(choice, str) or not choice):
+        raise InvalidValue("routing_policy.site_choice", "must be a site group name or null")
+    announce = (SiteOption(choice, only=True), SiteOption(choice)) if choice else ()
     try:
         return RoutingPolicy(
             tiers=tuple(_tier(i, t) for i, t in enumerate(tiers)) if tiers else defaults.tiers,
@@ -63,6 +68,7 @@ def policy_from_json(data: dict[str, Any] | None) -> RoutingPolicy:
             offer_timeout=_number(data, "offer_timeout", defaults.offer_timeout),
             channels=channels,
             default_aht=_number(data, "default_aht", defaults.default_aht),
+            announce_options=announce,
         )
     except InvalidValue as error:
         if error.field.startswith("routing_policy."):
@@ -80,4 +86,10 @@ def policy_to_json(policy: RoutingPolicy) -> dict[str, Any]:
         "offer_timeout": policy.offer_timeout,
         "channels": sorted(c.value for c in policy.channels),
         "default_aht": policy.default_aht,
+        "site_choice": site_choice(policy),
     }
+
+
+def site_choice(policy: RoutingPolicy) -> str | None:
+    """The site group customers of this queue may choose, if any."""
+    return next((o.group for o in policy.announce_options if o.group), None)

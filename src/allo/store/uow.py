@@ -63,20 +63,20 @@ class UnitOfWork:
             occurred_at=self.now(),
         )
         self.session.add(row)
-        self._pending.append((row, _as_event(row)))
+        self._pending.append((row, as_event(row)))
 
     def audit(self, row: AuditRow) -> None:
         self.session.add(row)
 
     def commit(self) -> None:
         self.session.flush()
-        events = [_as_event(row) for row, _ in self._pending]
+        events = [as_event(row) for row, _ in self._pending]
         self.session.commit()
         self._pending = []
         self._bus.publish(events)
 
 
-def _as_event(row: EventRow) -> Event:
+def as_event(row: EventRow) -> Event:
     return Event(
         id=row.id,
         type=row.type,

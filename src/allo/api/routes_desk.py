@@ -1,0 +1,129 @@
+"""The adviser desk and the supervisor wall: their data, messages, and tuning from the wall."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from allo.api.deps import Actor, Uow
+from allo.api.schemas import AdviserOut, ContactOut, QueueOut, Strict
+from allo.domain.roles import Role
+from allo.services import messages, wall
+from allo.services.errors import Forbidden
+from allo.store.repository import get_for_tenant
+from allo.store.tables import AdviserRow, ContactRow, CustomerRow, SiteRow
+
+router = APIRouter(prefix="/api/v1", tags=["desk and wall"])
+WRAP_CODES = (
+    "information",
+    "facture-expliquee",
+    "incident-resolu",
+    "escalade",
+    "resiliation",
+    "vente",
+    "autre",
+)
+
+
+class MessageOut(BaseModel):
+    id: int
+    contact_id: int
+    author: str
+    body: str
+    at: str
+    bot: bool
+    adviser_id: int | None
+
+
+class MessageIn(Strict):
+    body: Annotated[str, Field(max_length=20_000)]
+
+
+class SkillsIn(Strict):
+    skills: dict[str, Annotated[int, Field(ge=1, le=5)]]
+
+
+class PolicyIn(Strict):
+    routing_policy: dict[str, Any]
+
+
+def _message_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "contact_id": row.contact_id,
+        "author": row.author_kind,
+        "body": row.body,
+        "at": row.created_at.isoformat(),
+        "bot": bool(row.meta.get("bot")),
+        "adviser_id": row.adviser_id,
+    }
+
+
+@router.get("/desk")
+def desk(uow: Uow, actor: Actor) -> dict[str, Any]:
+    """Everything the desk needs after a (re)load: who I am and the work in my hands."""
+    if actor.role is not Role.ADVISER or actor.adviser_id is None:
+        raise Forbidden("the desk is for advisers")
+    adviser = get_for_tenant(uow.session, AdviserRow, actor.tenant_id, actor.adviser_id)
+    site = uow.session.get(SiteRow, adviser.site_id)
+    work = uow.session.scalars(
+        select(ContactRow)
+        .where(
+            ContactRow.adviser_id == adviser.id,
+            ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
+        )
+        .order_by(ContactRow.id)
+    )
+    return {
+        "adviser": AdviserOut.model_validate(adviser).model_dump(mode="json"),
+        "site": {"id": site.id, "name": site.name, "country": site.country} if site else None,
+        "contacts": [ContactOut.model_validate(c).model_dump(mode="json") for c in work],
+        "wrap_codes": WRAP_CODES,
+    }
+
+
+@router.get("/contacts/{contact_id}/messages", response_model=list[MessageOut])
+def list_messages(
+    contact_id: int, uow: Uow, actor: Actor, after: Annotated[int, Query(ge=0)] = 0
+) -> Any:
+    return [_message_out(m) for m in messages.list_messages(uow, actor, contact_id, after)]
+
+
+@router.post("/contacts/{contact_id}/messages", response_model=MessageOut, status_code=201)
+def post_message(contact_id: int, body: MessageIn, uow: Uow, actor: Actor) -> Any:
+    return _message_out(messages.post_as_adviser(uow, actor, contact_id, body.body))
+
+
+@router.get("/customers/{customer_id}/contacts", response_model=list[ContactOut])
+def customer_history(customer_id: int, uow: Uow, actor: Actor) -> Any:
+    """This customer's previous contacts (no personal data: channel, queue, outcome)."""
+    from allo.domain.roles import Permission
+
+    actor.require(Permission.READ_CUSTOMERS)
+    get_for_tenant(uow.session, CustomerRow, actor.tenant_id, customer_id)
+    return list(
+        uow.session.scalars(
+            select(ContactRow)
+            .where(ContactRow.tenant_id == actor.tenant_id, ContactRow.customer_id == customer_id)
+            .order_by(ContactRow.id.desc())
+            .limit(50)
+        )
+    )
+
+
+@router.get("/wall")
+def wall_snapshot(uow: Uow, actor: Actor) -> dict[str, Any]:
+    return wall.snapshot(uow, actor)
+
+
+@router.put("/advisers/{adviser_id}/skills", response_model=AdviserOut)
+def set_skills(adviser_id: int, body: SkillsIn, uow: Uow, actor: Actor) -> Any:
+    return wall.set_skills(uow, actor, adviser_id, body.skills)
+
+
+@router.put("/queues/{queue_id}/policy", response_model=QueueOut)
+def set_policy(queue_id: int, body: PolicyIn, uow: Uow, actor: Actor) -> Any:
+    return wall.set_policy(uow, actor, queue_id, body.routing_policy)

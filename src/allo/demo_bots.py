@@ -1,0 +1,249 @@
+"""Demo traffic: simulated customers chatting in French and simulated advisers answering.
+
+Everything they write is marked as bot traffic (`meta.bot`, names ending in "(bot)") and
+goes through the same services as real people, so the wall shows a living contact center
+while a real person takes real chats from /demo/shop. `allo demo --no-bots` turns them off.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from allo.demo import DEMO_SLUG
+from allo.domain.advisers import AdviserState
+from allo.domain.roles import Role
+from allo.services import accounts, advisers, chat, messages, offers
+from allo.services.errors import Conflict
+from allo.services.principal import Principal, system_principal
+from allo.store.tables import AdviserRow, ContactRow, MessageRow, QueueRow, TenantRow, UserRow
+from allo.store.uow import Store
+
+log = logging.getLogger(__name__)
+OPENINGS = [
+    "Bonjour, ma facture de ce mois est deux fois plus élevée que d'habitude, pourquoi ?",
+    "Bonsoir, plus d'internet depuis ce matin, la box clignote en rouge.",
+    "Je voudrais résilier mon abonnement mobile, comment faire ?",
+    "Bjr, est-ce que je peux passer à la fibre à mon adresse ?",
+    "Bonjour, j'ai été prélevé deux fois ce mois-ci.",
+    "Le débit est très lent le soir, c'est normal ?",
+    "Je déménage le mois prochain, comment transférer ma ligne ?",
+    "Merci pour l'intervention d'hier, tout fonctionne !",
+]
+CUSTOMER_FOLLOW_UPS = [
+    "D'accord, merci.",
+    "Et ça prendra combien de temps ?",
+    "Ok je vais essayer.",
+    "Parfait, merci beaucoup !",
+]
+ADVISER_LINES = [
+    "Bonjour, je suis là pour vous aider. Je regarde votre dossier.",
+    "Je vois le problème, je m'en occupe tout de suite.",
+    "C'est réglé de mon côté, pouvez-vous vérifier ?",
+    "Je vous remercie de votre patience, bonne journée !",
+]
+FIRST_NAMES = ["Camille", "Julien", "Sarah", "Nicolas", "Emma", "Karim", "Lina", "Paul"]
+MAX_LIVE_CHATS = 6
+
+
+@dataclass
+class BotChat:
+    token: str
+    queue_id: int
+    customer_lines: int = 1
+    rated: bool = False
+
+
+@dataclass
+class DemoBots:
+    store: Store
+    seed: int = 7
+    tick: float = 0.5
+    chat_every: float = 6.0
+    rng: random.Random = field(init=False)
+    chats: dict[int, BotChat] = field(default_factory=dict)
+    seen_offer: dict[int, float] = field(default_factory=dict)
+    last_chat: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def run(self, stop: threading.Event) -> None:
+        tenant_id = self._tenant_id()
+        if tenant_id is None:
+            return
+        log.info("demo bots started")
+        while not stop.is_set():
+            try:
+                self.step(tenant_id, time.monotonic())
+            except Exception:
+                log.exception("demo bots step failed")
+            stop.wait(self.tick)
+
+    def _tenant_id(self) -> int | None:
+        with self.store.unit_of_work() as uow:
+            tenant = accounts.tenant_by_slug(uow, DEMO_SLUG)
+            return tenant.id if tenant else None
+
+    def step(self, tenant_id: int, now: float) -> None:
+        bot_ids = self._bot_advisers(tenant_id)
+        self._keep_ready(tenant_id, bot_ids)
+        self._answer_offers(tenant_id, bot_ids, now)
+        self._talk(tenant_id, bot_ids)
+        self._customers_write(tenant_id)
+        if now - self.last_chat >= self.chat_every and len(self._live()) < MAX_LIVE_CHATS:
+            self._new_customer(tenant_id)
+            self.last_chat = now
+
+    def _bot_advisers(self, tenant_id: int) -> list[int]:
+        """Every demo adviser that no real login is attached to."""
+        with self.store.unit_of_work() as uow:
+            humans = set(
+                uow.session.scalars(
+                    select(UserRow.adviser_id).where(
+                        UserRow.tenant_id == tenant_id, UserRow.adviser_id.is_not(None)
+                    )
+                )
+            )
+            ids = uow.session.scalars(
+                select(AdviserRow.id).where(AdviserRow.tenant_id == tenant_id)
+            )
+            return [i for i in ids if i not in humans]
+
+    def _keep_ready(self, tenant_id: int, bot_ids: list[int]) -> None:
+        with self.store.unit_of_work() as uow:
+            idle = uow.session.scalars(
+                select(AdviserRow.id).where(AdviserRow.id.in_(bot_ids), AdviserRow.state != "ready")
+            ).all()
+        for adviser_id in idle:
+            with self.store.unit_of_work() as uow:
+                advisers.set_adviser_state(
+                    uow, system_principal(tenant_id), adviser_id, AdviserState.READY
+                )
+
+    def _answer_offers(self, tenant_id: int, bot_ids: list[int], now: float) -> None:
+        with self.store.unit_of_work() as uow:
+            offered = uow.session.execute(
+                select(ContactRow.id, ContactRow.adviser_id).where(
+                    ContactRow.status == "offered", ContactRow.adviser_id.in_(bot_ids)
+                )
+            ).all()
+        for contact_id, adviser_id in offered:
+            first_seen = self.seen_offer.setdefault(contact_id, now)
+            if now - first_seen < 1.5:
+                continue  # a bot takes a moment to pick up, like a person
+            try:
+                with self.store.unit_of_work() as uow:
+                    offers.accept_offer(uow, _as_adviser(tenant_id, adviser_id), contact_id)
+                    contact = uow.session.get(ContactRow, contact_id)
+                    assert contact is not None
+                    messages.add_message(
+                        uow,
+                        contact,
+                        "adviser",
+                        ADVISER_LINES[0],
+                        adviser_id=adviser_id,
+                        meta={"bot": True},
+                    )
+            except Conflict:
+                pass
+            self.seen_offer.pop(contact_id, None)
+
+    def _talk(self, tenant_id: int, bot_ids: list[int]) -> None:
+        with self.store.unit_of_work() as uow:
+            handled = uow.session.execute(
+                select(ContactRow.id, ContactRow.adviser_id).where(
+                    ContactRow.status == "in_progress", ContactRow.adviser_id.in_(bot_ids)
+                )
+            ).all()
+        for contact_id, adviser_id in handled:
+            lines = self._lines(contact_id)
+            if not lines:
+                lines = ["customer"]  # a call or an email: the bot answers it all the same
+            if lines[-1] == "adviser":
+                continue
+            said = lines.count("adviser")
+            actor = _as_adviser(tenant_id, adviser_id)
+            with self.store.unit_of_work() as uow:
+                if said >= len(ADVISER_LINES) - 1:
+                    messages.post_as_adviser(uow, actor, contact_id, ADVISER_LINES[-1])
+                    offers.close_contact(
+                        uow,
+                        actor,
+                        contact_id,
+                        wrap_code="information",
+                        resolved=self.rng.random() < 0.8,
+                    )
+                else:
+                    contact = uow.session.get(ContactRow, contact_id)
+                    assert contact is not None
+                    messages.add_message(
+                        uow,
+                        contact,
+                        "adviser",
+                        ADVISER_LINES[said],
+                        adviser_id=adviser_id,
+                        meta={"bot": True},
+                    )
+
+    def _lines(self, contact_id: int) -> list[str]:
+        with self.store.unit_of_work() as uow:
+            return list(
+                uow.session.scalars(
+                    select(MessageRow.author_kind)
+                    .where(MessageRow.contact_id == contact_id)
+                    .order_by(MessageRow.id)
+                )
+            )
+
+    def _customers_write(self, tenant_id: int) -> None:
+        for contact_id, bot in list(self.chats.items()):
+            with self.store.unit_of_work() as uow:
+                state = chat.chat_state(uow, bot.token)
+            if state["status"] == "closed":
+                if not bot.rated:
+                    with self.store.unit_of_work() as uow:
+                        chat.rate(uow, bot.token, self.rng.choice([3, 4, 5, 5]), None)
+                del self.chats[contact_id]
+                continue
+            if state["status"] == "abandoned":
+                del self.chats[contact_id]
+                continue
+            authors = [m["author"] for m in state["messages"]]
+            if authors and authors[-1] == "adviser" and bot.customer_lines < 4:
+                with self.store.unit_of_work() as uow:
+                    chat.customer_writes(
+                        uow, bot.token, self.rng.choice(CUSTOMER_FOLLOW_UPS), bot=True
+                    )
+                bot.customer_lines += 1
+
+    def _live(self) -> list[int]:
+        return list(self.chats)
+
+    def _new_customer(self, tenant_id: int) -> None:
+        with self.store.unit_of_work() as uow:
+            queue_ids = list(
+                uow.session.scalars(select(QueueRow.id).where(QueueRow.tenant_id == tenant_id))
+            )
+            key = uow.session.scalar(select(TenantRow.widget_key).where(TenantRow.id == tenant_id))
+            assert key is not None
+            france = self.rng.random() < 0.5
+            started = chat.start_chat(
+                uow,
+                key,
+                name=f"{self.rng.choice(FIRST_NAMES)} (bot)",
+                queue_id=self.rng.choice(queue_ids),
+                site_group="france" if france else None,
+                first_message=self.rng.choice(OPENINGS),
+            )
+        self.chats[started.contact_id] = BotChat(started.token, 0)
+
+
+def _as_adviser(tenant_id: int, adviser_id: int | None) -> Principal:
+    assert adviser_id is not None
+    return Principal(user_id=None, tenant_id=tenant_id, role=Role.ADVISER, adviser_id=adviser_id)

@@ -1,0 +1,119 @@
+"""The WebSocket hub: committed events pushed to the connections that follow their topics.
+
+Events reach the hub from the in-process bus (at once, after commit) and from the event
+table's tail (for writes made by other processes, such as a separate `allo router`); each
+event is delivered once, by id. Typing indicators are ephemeral and never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from allo.domain.events import Event
+
+log = logging.getLogger(__name__)
+QUEUE_LIMIT = 1000
+SEEN_LIMIT = 20_000
+
+
+def wall_topic(tenant_id: int) -> str:
+    return f"tenant:{tenant_id}:wall"
+
+
+def contact_topic(contact_id: int) -> str:
+    return f"contact:{contact_id}"
+
+
+def adviser_topic(adviser_id: int) -> str:
+    return f"adviser:{adviser_id}"
+
+
+def topics_of(event: Event) -> set[str]:
+    """Who hears an event: the wall of its tenant, the contact, the advisers concerned."""
+    topics = {wall_topic(event.tenant_id)}
+    payload = event.payload
+    if event.subject_type == "contact" and event.subject_id is not None:
+        topics.add(contact_topic(event.subject_id))
+        for key in ("adviser_id", "handled_by"):
+            if isinstance(payload.get(key), int):
+                topics.add(adviser_topic(payload[key]))
+    if event.subject_type == "adviser" and event.subject_id is not None:
+        topics.add(adviser_topic(event.subject_id))
+    return topics
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "id": event.id,
+        "type": event.type,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "payload": event.payload,
+        "at": event.occurred_at.isoformat(),
+    }
+
+
+@dataclass(eq=False)
+class Subscription:
+    topics: set[str]
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    dropped: int = 0
+
+    def offer(self, message: dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # A client too slow to read loses pushes, not the server its memory; it
+            # re-reads state over REST when it sees `resync`.
+            self.dropped += 1
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subscriptions: set[Subscription] = set()
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self, topics: Iterable[str]) -> Subscription:
+        subscription = Subscription(set(topics))
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def publish_from_thread(self, events: Sequence[Event]) -> None:
+        """Called by the bus or the tail, from any thread."""
+        if self._loop is None or self._loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is shutting down
+            self._loop.call_soon_threadsafe(self.publish, list(events))
+
+    def publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.id is not None:
+                if event.id in self._seen:
+                    continue
+                self._seen[event.id] = None
+                if len(self._seen) > SEEN_LIMIT:
+                    self._seen.popitem(last=False)
+            self.send(topics_of(event), event_message(event))
+
+    def send(self, topics: set[str], message: dict[str, Any]) -> None:
+        for subscription in self._subscriptions:
+            if subscription.topics & topics:
+                subscription.offer(message)
+
+    @property
+    def connections(self) -> int:
+        return len(self._subscriptions)

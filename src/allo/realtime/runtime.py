@@ -1,0 +1,76 @@
+"""What runs beside the API in one server process: hub fan-out, event tail, chat reaper,
+the live router and (for the demo) the traffic bots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.concurrency import run_in_threadpool
+
+from allo.realtime.hub import Hub
+from allo.realtime.tail import EventTail
+from allo.services import chat
+from allo.settings import Settings
+from allo.store.uow import Store
+
+log = logging.getLogger(__name__)
+REAP_EVERY = 5.0
+
+
+@dataclass
+class Background:
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def thread(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        worker = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
+        worker.start()
+        self.threads.append(worker)
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for cleanup in self.cleanups:
+            cleanup()
+        for worker in self.threads:
+            await run_in_threadpool(worker.join, 5)
+
+
+async def _reap_left_chats(store: Store) -> None:
+    def reap() -> int:
+        with store.unit_of_work() as uow:
+            return chat.abandon_left_chats(uow)
+
+    while True:
+        await asyncio.sleep(REAP_EVERY)
+        try:
+            await run_in_threadpool(reap)
+        except Exception:
+            log.exception("chat reaper failed")
+
+
+async def start(settings: Settings, store: Store, hub: Hub) -> Background:
+    background = Background()
+    hub.bind(asyncio.get_running_loop())
+    background.cleanups.append(store.bus.subscribe(hub.publish_from_thread))
+    background.thread("allo-event-tail", EventTail(store, hub).run)
+    background.tasks.append(asyncio.create_task(_reap_left_chats(store)))
+    if settings.run_router:
+        from allo.services.router import RouterHost
+
+        background.thread("allo-router", RouterHost(store).run)
+    if settings.demo_bots:
+        from allo.demo_bots import DemoBots
+
+        background.thread("allo-demo-bots", DemoBots(store).run)
+    return background

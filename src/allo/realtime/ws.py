@@ -1,0 +1,213 @@
+"""WebSocket endpoints: staff (desk and wall) and customers (web chat)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from allo.api.deps import SESSION_COOKIE
+from allo.domain.roles import Role
+from allo.realtime.hub import Hub, Subscription, adviser_topic, contact_topic, wall_topic
+from allo.services import chat
+from allo.services.accounts import principal_for, session_user, token_user
+from allo.services.errors import Unauthenticated
+from allo.services.principal import Principal
+from allo.store.tables import ContactRow, MessageRow
+from allo.store.uow import Store
+
+router = APIRouter()
+CUSTOMER_EVENTS = {
+    "contact.offered": "waiting",
+    "contact.queued": "waiting",
+    "contact.in_progress": "in_progress",
+    "contact.wrap_up": "in_progress",
+    "contact.closed": "closed",
+    "contact.abandoned": "abandoned",
+}
+POLICY_VIOLATION = 1008
+
+
+def _store(websocket: WebSocket) -> Store:
+    store: Store = websocket.app.state.store
+    return store
+
+
+def _hub(websocket: WebSocket) -> Hub:
+    hub: Hub = websocket.app.state.hub
+    return hub
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Cookie-authenticated sockets must come from our own pages (no cross-site hijacking)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlparse(origin).netloc == websocket.headers.get("host")
+
+
+def _staff_principal(websocket: WebSocket) -> Principal:
+    store = _store(websocket)
+    with store.unit_of_work() as uow:
+        token = websocket.query_params.get("token")
+        if token:
+            return principal_for(uow, token_user(uow, token), via_token=True)
+        cookie = websocket.cookies.get(SESSION_COOKIE)
+        if not cookie or not _same_origin(websocket):
+            raise Unauthenticated("no session")
+        user, _ = session_user(uow, cookie)
+        return principal_for(uow, user)
+
+
+def _staff_topics(actor: Principal) -> set[str]:
+    topics = set()
+    if actor.adviser_id is not None:
+        topics.add(adviser_topic(actor.adviser_id))
+    if actor.role in (Role.ADMIN, Role.SUPERVISOR):
+        topics.add(wall_topic(actor.tenant_id))
+    return topics
+
+
+def _load_message(store: Store, message_id: int) -> dict[str, Any] | None:
+    with store.unit_of_work() as uow:
+        row = uow.session.get(MessageRow, message_id)
+        if row is None:
+            return None
+        return {
+            "kind": "message",
+            "contact_id": row.contact_id,
+            **chat.public_message(row),
+            "adviser_id": row.adviser_id,
+        }
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription, shape: Any) -> None:
+    """Forward what the hub queues for this connection, shaped for its reader."""
+    while True:
+        message = await subscription.queue.get()
+        out = await shape(message)
+        if out is not None:
+            await websocket.send_text(json.dumps(out))
+
+
+@router.websocket("/ws/staff")
+async def staff_socket(websocket: WebSocket) -> None:
+    try:
+        actor = await run_in_threadpool(_staff_principal, websocket)
+    except Unauthenticated:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    hub, store = _hub(websocket), _store(websocket)
+    subscription = hub.subscribe(_staff_topics(actor))
+
+    async def shape(message: dict[str, Any]) -> dict[str, Any] | None:
+        if message.get("type") == "message.created" and actor.adviser_id is not None:
+            handled_by = message["payload"].get("handled_by")
+            if handled_by == actor.adviser_id:
+                return await run_in_threadpool(
+                    _load_message, store, message["payload"]["message_id"]
+                )
+        return message
+
+    pump = asyncio.create_task(_pump(websocket, subscription, shape))
+    try:
+        while True:
+            incoming = json.loads(await websocket.receive_text())
+            if incoming.get("kind") == "typing" and isinstance(incoming.get("contact_id"), int):
+                hub.send(
+                    {contact_topic(incoming["contact_id"])},
+                    {"kind": "typing", "from": "adviser", "contact_id": incoming["contact_id"]},
+                )
+    except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
+        pass
+    finally:
+        pump.cancel()
+        hub.unsubscribe(subscription)
+
+
+def _customer_shape(store: Store) -> Any:
+    async def shape(message: dict[str, Any]) -> dict[str, Any] | None:
+        if message.get("kind") == "typing":
+            return message if message.get("from") == "adviser" else None
+        kind = message.get("type")
+        if kind == "message.created":
+            loaded = await run_in_threadpool(_load_message, store, message["payload"]["message_id"])
+            if loaded is not None:
+                loaded.pop("adviser_id", None)
+            return loaded
+        if kind == "contact.wait_estimate":
+            return {"kind": "wait", "estimates": message["payload"]["estimates"]}
+        if kind in CUSTOMER_EVENTS:
+            return {"kind": "status", "status": CUSTOMER_EVENTS[kind]}
+        return None
+
+    return shape
+
+
+@router.websocket("/public/v1/chat/ws")
+async def customer_socket(websocket: WebSocket) -> None:
+    store, hub = _store(websocket), _hub(websocket)
+    token = websocket.query_params.get("token", "")
+
+    def connect() -> int:
+        with store.unit_of_work() as uow:
+            return chat.connected(uow, token, True)
+
+    try:
+        contact_id = await run_in_threadpool(connect)
+    except Unauthenticated:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    subscription = hub.subscribe({contact_topic(contact_id)})
+    pump = asyncio.create_task(_pump(websocket, subscription, _customer_shape(store)))
+    try:
+        while True:
+            await _customer_says(websocket, store, hub, token, contact_id)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        pump.cancel()
+        hub.unsubscribe(subscription)
+        with contextlib.suppress(Exception):
+            await run_in_threadpool(_disconnect, store, token)
+
+
+async def _customer_says(
+    websocket: WebSocket, store: Store, hub: Hub, token: str, contact_id: int
+) -> None:
+    try:
+        incoming = json.loads(await websocket.receive_text())
+    except json.JSONDecodeError:
+        await websocket.send_text(
+            json.dumps({"kind": "error", "field": "body", "message": "invalid"})
+        )
+        return
+    if incoming.get("kind") == "typing":
+        hub.send(
+            {contact_topic(contact_id)},
+            {"kind": "typing", "from": "customer", "contact_id": contact_id},
+        )
+        handled_by = await run_in_threadpool(_handler_of, store, contact_id)
+        if handled_by is not None:
+            hub.send(
+                {adviser_topic(handled_by)},
+                {"kind": "typing", "from": "customer", "contact_id": contact_id},
+            )
+
+
+def _handler_of(store: Store, contact_id: int) -> int | None:
+    with store.unit_of_work() as uow:
+        row = uow.session.get(ContactRow, contact_id)
+        return row.adviser_id if row else None
+
+
+def _disconnect(store: Store, token: str) -> None:
+    with store.unit_of_work() as uow:
+        chat.connected(uow, token, False)

@@ -1,0 +1,179 @@
+"""The supervisor wall: live figures per queue and site, and the changes made from it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from allo.domain.roles import Permission, Role
+from allo.domain.values import check_levels
+from allo.services.errors import Forbidden
+from allo.services.principal import Principal
+from allo.services.routing_policy import policy_from_json, policy_to_json
+from allo.store.repository import get_for_tenant
+from allo.store.tables import AdviserRow, AuditRow, ContactRow, QueueRow, QueueStatusRow, SiteRow
+from allo.store.uow import UnitOfWork
+
+LIVE = ("queued", "offered", "in_progress", "wrap_up")
+BUSY = ("offered", "in_progress", "wrap_up")
+
+
+def _start_of_day(now: datetime, timezone: str) -> datetime:
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def queue_figures(rows: list[ContactRow], sl_seconds: int) -> dict[str, float | None]:
+    """SL counts answered-in-target over answered + abandoned (every abandon is a miss)."""
+    answered = [r for r in rows if r.answered_at is not None]
+    abandoned = sum(1 for r in rows if r.status == "abandoned")
+    handled = len(answered) + abandoned
+    waits = [(r.answered_at - r.created_at).total_seconds() for r in answered if r.answered_at]
+    within = sum(1 for w in waits if w <= sl_seconds)
+    return {
+        "offered": float(len(rows)),
+        "service_level": within / handled if handled else None,
+        "asa": sum(waits) / len(waits) if waits else None,
+        "abandon_rate": abandoned / handled if handled else None,
+    }
+
+
+def _queue_card(uow: UnitOfWork, queue: QueueRow, today: list[ContactRow]) -> dict[str, Any]:
+    now = uow.now()
+    mine = [r for r in today if r.queue_id == queue.id]
+    recent = [r for r in mine if r.created_at >= now - timedelta(minutes=30)]
+    waiting = [r for r in mine if r.status in ("queued", "offered")]
+    status = uow.session.get(QueueStatusRow, queue.id)
+    return {
+        "id": queue.id,
+        "name": queue.name,
+        "sl_target": {"percent": queue.sl_percent, "seconds": queue.sl_seconds},
+        "waiting": len(waiting),
+        "longest_wait": max(((now - r.created_at).total_seconds() for r in waiting), default=0),
+        "today": queue_figures(mine, queue.sl_seconds),
+        "last_30_min": queue_figures(recent, queue.sl_seconds),
+        "estimates": status.estimates if status else [],
+        "policy": policy_to_json(policy_from_json(queue.routing_policy)),
+    }
+
+
+def _site_cards(
+    sites: list[SiteRow], advisers: list[AdviserRow], live: list[ContactRow]
+) -> list[dict[str, Any]]:
+    busy = {r.adviser_id for r in live if r.status in BUSY and r.adviser_id is not None}
+    cards = []
+    for site in sites:
+        members = [a for a in advisers if a.site_id == site.id]
+        present = [a for a in members if a.state != "logged_out"]
+        occupied = sum(1 for a in present if a.id in busy)
+        cards.append(
+            {
+                "id": site.id,
+                "name": site.name,
+                "country": site.country,
+                "states": dict(Counter(a.state for a in members)),
+                "occupancy": occupied / len(present) if present else None,
+            }
+        )
+    return cards
+
+
+def snapshot(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
+    if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+        raise Forbidden("the wall is for supervisors")
+    tenant = actor.tenant_id
+    queues = list(uow.session.scalars(select(QueueRow).where(QueueRow.tenant_id == tenant)))
+    sites = list(uow.session.scalars(select(SiteRow).where(SiteRow.tenant_id == tenant)))
+    advisers = list(uow.session.scalars(select(AdviserRow).where(AdviserRow.tenant_id == tenant)))
+    zone = queues[0].opening_hours.get("timezone", "Europe/Paris") if queues else "Europe/Paris"
+    since = _start_of_day(uow.now(), zone)
+    today = list(
+        uow.session.scalars(
+            select(ContactRow).where(ContactRow.tenant_id == tenant, ContactRow.created_at >= since)
+        )
+    )
+    live = list(
+        uow.session.scalars(
+            select(ContactRow).where(ContactRow.tenant_id == tenant, ContactRow.status.in_(LIVE))
+        )
+    )
+    names = {a.id: a.name for a in advisers}
+    site_of = {a.id: a.site_id for a in advisers}
+    return {
+        "at": uow.now().isoformat(),
+        "queues": [_queue_card(uow, q, today) for q in queues],
+        "sites": _site_cards(sites, advisers, live),
+        "advisers": [
+            {"id": a.id, "name": a.name, "site_id": a.site_id, "state": a.state, "skills": a.skills}
+            for a in advisers
+        ],
+        "contacts": [
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "queue_id": c.queue_id,
+                "status": c.status,
+                "adviser": names.get(c.adviser_id or 0),
+                "site_id": site_of.get(c.adviser_id or 0),
+                "since": c.created_at.isoformat(),
+            }
+            for c in live
+        ],
+    }
+
+
+def _audit(
+    uow: UnitOfWork, actor: Principal, action: str, kind: str, ident: int, before: Any, after: Any
+) -> None:
+    uow.audit(
+        AuditRow(
+            tenant_id=actor.tenant_id,
+            user_id=actor.user_id,
+            site_id=actor.site_id,
+            action=action,
+            subject_type=kind,
+            subject_id=ident,
+            fields={"before": before, "after": after},
+            at=uow.now(),
+        )
+    )
+
+
+def _require_tuning(actor: Principal) -> None:
+    actor.require(Permission.WRITE_CONTACTS)
+    if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+        raise Forbidden("only supervisors tune routing")
+
+
+def set_skills(
+    uow: UnitOfWork, actor: Principal, adviser_id: int, skills: dict[str, int]
+) -> AdviserRow:
+    """A supervisor changes an adviser's skills; the router hears it at once; audited."""
+    _require_tuning(actor)
+    row = get_for_tenant(uow.session, AdviserRow, actor.tenant_id, adviser_id)
+    checked = check_levels("skills", skills, languages=False)
+    before = dict(row.skills)
+    row.skills, row.updated_at = checked, uow.now()
+    _audit(uow, actor, "config.adviser_skills", "adviser", row.id, before, checked)
+    uow.record("adviser.updated", actor.tenant_id, "adviser", row.id, {"skills": checked})
+    uow.commit()
+    return row
+
+
+def set_policy(
+    uow: UnitOfWork, actor: Principal, queue_id: int, policy: dict[str, Any]
+) -> QueueRow:
+    """A supervisor changes a queue's routing policy (tiers and timers, selection); audited."""
+    _require_tuning(actor)
+    row = get_for_tenant(uow.session, QueueRow, actor.tenant_id, queue_id)
+    checked = policy_to_json(policy_from_json(policy))
+    before = dict(row.routing_policy)
+    row.routing_policy, row.updated_at = checked, uow.now()
+    _audit(uow, actor, "config.queue_policy", "queue", row.id, before, checked)
+    uow.record("queue.updated", actor.tenant_id, "queue", row.id, {"changed": ["routing_policy"]})
+    uow.commit()
+    return row

@@ -1,0 +1,228 @@
+// The adviser desk: state, ringing offers, several conversations as tabs, wrap-up.
+import { api, connect, el } from "./common.js";
+
+const root = document.getElementById("desk");
+const T = JSON.parse(root.dataset.texts);
+const tabs = document.getElementById("tabs");
+const panes = document.getElementById("panes");
+const offerBox = document.getElementById("offer");
+const stateSelect = document.getElementById("state");
+const open = new Map(); // contact id → {tab, pane, lastMessage}
+let me = null;
+let offer = null; // {contactId, expiresAt, timer}
+let ringer = null;
+let socket = null;
+const answered = new Set(); // offers accepted or declined here
+
+function ring(on) {
+  // Two-tone ring with WebAudio while an offer waits; visual pulse through CSS.
+  if (ringer) { clearInterval(ringer.interval); ringer.context.close(); ringer = null; }
+  offerBox.classList.toggle("ringing", on);
+  if (!on || !window.AudioContext) return;
+  const context = new AudioContext();
+  const beep = () => {
+    const osc = context.createOscillator();
+    const gain = context.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.05;
+    osc.connect(gain).connect(context.destination);
+    osc.start(); osc.stop(context.currentTime + 0.25);
+  };
+  beep();
+  ringer = { context, interval: setInterval(beep, 1000) };
+}
+
+async function showOffer(contactId, expiresAt) {
+  // A push can arrive after the offer was already answered from a resync: ignore it then.
+  if (open.has(contactId) || answered.has(contactId)) return;
+  const contact = await api("GET", `/api/v1/contacts/${contactId}`);
+  const until = Date.parse(expiresAt);
+  document.getElementById("offer-what").textContent =
+    `${T["channel." + contact.channel]} · #${contact.id}`;
+  offerBox.hidden = false;
+  ring(true);
+  const countdown = document.getElementById("offer-countdown");
+  const tickDown = () => {
+    const left = Math.max(0, Math.round((until - Date.now()) / 1000));
+    countdown.textContent = `${left} s`;
+    if (left <= 0) hideOffer();
+  };
+  if (offer) clearInterval(offer.timer);
+  offer = { contactId, timer: setInterval(tickDown, 250) };
+  tickDown();
+}
+
+function hideOffer() {
+  if (offer) clearInterval(offer.timer);
+  offer = null;
+  offerBox.hidden = true;
+  ring(false);
+}
+
+document.getElementById("offer-accept").addEventListener("click", async () => {
+  if (!offer) return;
+  const contactId = offer.contactId;
+  answered.add(contactId);
+  hideOffer();
+  try {
+    const contact = await api("POST", `/api/v1/contacts/${contactId}/accept`);
+    await openTab(contact);
+  } catch (error) { alert(error.message); }
+});
+
+document.getElementById("offer-decline").addEventListener("click", async () => {
+  if (!offer) return;
+  const contactId = offer.contactId;
+  answered.add(contactId);
+  hideOffer();
+  await api("POST", `/api/v1/contacts/${contactId}/decline`).catch(() => {});
+});
+
+stateSelect.addEventListener("change", async () => {
+  try {
+    await api("PUT", `/api/v1/advisers/${me.id}/state`, { state: stateSelect.value });
+  } catch (error) { alert(error.message); stateSelect.value = me.state; }
+});
+
+function addMessage(entry, message) {
+  if (message.id <= entry.lastMessage) return;
+  entry.lastMessage = message.id;
+  const text = message.author === "system" ? (T["system." + message.body] || message.body)
+    : message.body;
+  const item = el("li", { class: `msg ${message.author}` }, text);
+  if (message.bot) item.append(el("span", { class: "badge" }, "bot"));
+  const list = entry.pane.querySelector(".messages");
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
+function select(contactId) {
+  for (const [id, entry] of open) {
+    entry.tab.classList.toggle("active", id === contactId);
+    entry.pane.hidden = id !== contactId;
+  }
+}
+
+async function fillCustomer(entry, contact) {
+  const fields = entry.pane.querySelector(".card-fields");
+  if (!contact.customer_id) return;
+  const customer = await api("GET", `/api/v1/customers/${contact.customer_id}`);
+  for (const key of ["first_name", "last_name", "email", "phone", "address", "iban", "notes"]) {
+    if (!(key in customer) || customer[key] === null) continue;
+    fields.append(el("dt", {}, T["field." + key]), el("dd", { "data-field": key }, customer[key]));
+  }
+  entry.pane.querySelector(".masked-note").hidden = !customer.masked;
+  const history = await api("GET", `/api/v1/customers/${contact.customer_id}/contacts`);
+  const list = entry.pane.querySelector(".history");
+  for (const past of history.filter((c) => c.id !== contact.id)) {
+    list.append(el("li", {}, `${past.created_at.slice(0, 10)} · ${T["channel." + past.channel]}` +
+      ` · ${T["status." + past.status]}${past.wrap_code ? " · " + past.wrap_code : ""}`));
+  }
+}
+
+async function openTab(contact) {
+  if (open.has(contact.id)) return select(contact.id);
+  document.getElementById("empty").hidden = true;
+  const pane = document.getElementById("pane-template").content.firstElementChild.cloneNode(true);
+  pane.dataset.contact = contact.id;
+  const tab = el("button", { type: "button", class: "tab", "data-contact": contact.id,
+    onclick: () => select(contact.id) }, `${T["channel." + contact.channel]} #${contact.id}`);
+  const entry = { tab, pane, lastMessage: 0, typingTimer: null };
+  open.set(contact.id, entry);
+  tabs.append(tab);
+  panes.append(pane);
+  wire(entry, contact);
+  select(contact.id);
+  for (const message of await api("GET", `/api/v1/contacts/${contact.id}/messages`)) {
+    addMessage(entry, message);
+  }
+  await fillCustomer(entry, contact).catch(() => {});
+}
+
+function wire(entry, contact) {
+  const compose = entry.pane.querySelector(".compose");
+  const box = compose.querySelector("textarea");
+  let lastTyping = 0;
+  box.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 1000) {
+      socket.send({ kind: "typing", contact_id: contact.id });
+      lastTyping = Date.now();
+    }
+  });
+  compose.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = compose.querySelector(".error");
+    error.textContent = "";
+    try {
+      addMessage(entry, await api("POST", `/api/v1/contacts/${contact.id}/messages`,
+        { body: box.value }));
+      box.value = "";
+    } catch (e) { error.textContent = e.message; }
+  });
+  entry.pane.querySelector(".wrap").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    await api("POST", `/api/v1/contacts/${contact.id}/close`, {
+      wrap_code: form.wrap_code.value, notes: form.notes.value || null,
+      resolved: form.resolved.checked,
+    }).then(() => closeTab(contact.id)).catch((e) => alert(e.message));
+  });
+}
+
+function closeTab(contactId) {
+  const entry = open.get(contactId);
+  if (!entry) return;
+  entry.tab.remove(); entry.pane.remove(); open.delete(contactId);
+  document.getElementById("empty").hidden = open.size > 0;
+  const next = open.keys().next();
+  if (!next.done) select(next.value);
+}
+
+function onPush(message) {
+  if (message.kind === "connected") { resync(); return; }
+  if (message.kind === "message") {
+    const entry = open.get(message.contact_id);
+    if (entry) addMessage(entry, message);
+    return;
+  }
+  if (message.kind === "typing") {
+    const entry = open.get(message.contact_id);
+    if (!entry) return;
+    const typing = entry.pane.querySelector(".typing");
+    typing.hidden = false;
+    clearTimeout(entry.typingTimer);
+    entry.typingTimer = setTimeout(() => { typing.hidden = true; }, 3000);
+    return;
+  }
+  if (message.kind !== "event") return;
+  const { type, payload, subject_id: id } = message;
+  if (type === "contact.offered" && payload.adviser_id === me.id) showOffer(id, payload.expires_at);
+  if ((type === "contact.queued" || type === "contact.abandoned") && offer && offer.contactId === id) hideOffer();
+  if (type === "contact.closed" || type === "contact.abandoned") closeTab(id);
+  if (type === "adviser.state_changed" && id === me.id) {
+    me.state = payload.to; stateSelect.value = payload.to;
+  }
+}
+
+async function resync() {
+  // After (re)connecting: anything offered or handed to me while the socket was down.
+  const desk = await api("GET", "/api/v1/desk");
+  me = desk.adviser;
+  stateSelect.value = me.state;
+  for (const contact of desk.contacts) {
+    if (contact.status === "offered") {
+      if (!offer || offer.contactId !== contact.id) showOffer(contact.id, contact.offer_expires_at);
+    } else await openTab(contact);
+  }
+  root.dataset.ready = "true";
+}
+
+async function start() {
+  const desk = await api("GET", "/api/v1/desk");
+  me = desk.adviser;
+  document.getElementById("me-name").textContent = me.name;
+  document.getElementById("me-site").textContent = desk.site ? desk.site.name : "";
+  stateSelect.value = me.state;
+  socket = connect("/ws/staff", onPush);
+}
+
+start().catch((error) => { root.prepend(el("p", { class: "error" }, error.message)); });

@@ -1,0 +1,160 @@
+// The supervisor wall: a snapshot re-read whenever a pushed event says something changed.
+import { api, connect, el, minutes, percent } from "./common.js";
+
+const root = document.getElementById("wall");
+const T = JSON.parse(root.dataset.texts);
+const errorBox = document.getElementById("wall-error");
+const history = new Map(); // queue id → recent waiting counts, for the chart
+let refreshTimer = null;
+let pushes = 0;
+let data = null;
+
+function estimate(queue, group, only) {
+  const found = queue.estimates.find((e) => e.group === group && e.only === only && e.channel === "chat");
+  return found ? minutes(found.seconds) : "–";
+}
+
+function slCell(figure, target) {
+  const cell = el("td", {}, percent(figure));
+  if (figure !== null && figure !== undefined) {
+    cell.className = figure * 100 >= target.percent ? "good" : "bad";
+  }
+  return cell;
+}
+
+function policyCell(queue) {
+  const tiers = queue.policy.tiers;
+  const overflow = tiers.length > 1 ? tiers[1].after : "";
+  const input = el("input", { type: "number", min: "0", max: "3600", value: overflow,
+    "aria-label": T.overflow_after, class: "narrow" });
+  const choice = el("select", { "aria-label": T.selection });
+  for (const option of ["longest_idle", "most_skilled", "best_quality", "least_occupied"]) {
+    const item = el("option", { value: option }, T["selection." + option]);
+    if (option === queue.policy.selection) item.selected = true;
+    choice.append(item);
+  }
+  const save = el("button", { type: "button", class: "small", onclick: async () => {
+    const policy = { ...queue.policy, selection: choice.value };
+    policy.tiers = [tiers[0], { after: Number(input.value), chosen: false, groups: [] }];
+    await api("PUT", `/api/v1/queues/${queue.id}/policy`, { routing_policy: policy })
+      .then(() => { errorBox.textContent = ""; }).catch((e) => { errorBox.textContent = e.message; });
+  } }, T.save);
+  return el("td", {}, T.overflow_after, " ", input, " s ", choice, " ", save);
+}
+
+function renderQueues() {
+  const body = document.querySelector("#queues tbody");
+  body.replaceChildren(...data.queues.map((q) => el("tr", { "data-queue": q.id },
+    el("td", {}, q.name), el("td", { class: "waiting" }, q.waiting),
+    el("td", {}, minutes(q.longest_wait)), slCell(q.today.service_level, q.sl_target),
+    slCell(q.last_30_min.service_level, q.sl_target), el("td", {}, minutes(q.today.asa)),
+    el("td", {}, percent(q.today.abandon_rate)), el("td", {}, estimate(q, "france", true)),
+    el("td", {}, estimate(q, null, false)), policyCell(q))));
+}
+
+function renderChart() {
+  // Waiting contacts per queue over the last minutes, as bars of the latest value and a line.
+  const svg = document.getElementById("waiting-chart");
+  const ns = "http://www.w3.org/2000/svg";
+  svg.replaceChildren();
+  const width = 600 / Math.max(data.queues.length, 1);
+  const peak = Math.max(1, ...data.queues.map((q) => Math.max(...(history.get(q.id) || [0]))));
+  data.queues.forEach((queue, index) => {
+    const values = history.get(queue.id) || [];
+    const latest = values[values.length - 1] || 0;
+    const bar = document.createElementNS(ns, "rect");
+    const height = (latest / peak) * 90;
+    bar.setAttribute("x", index * width + 10); bar.setAttribute("width", width - 20);
+    bar.setAttribute("y", 100 - height); bar.setAttribute("height", height);
+    bar.setAttribute("class", "bar");
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", index * width + 10); label.setAttribute("y", 115);
+    label.textContent = `${queue.name} (${latest})`;
+    svg.append(bar, label);
+  });
+}
+
+function renderSites() {
+  const box = document.getElementById("sites");
+  box.replaceChildren(...data.sites.map((site) => {
+    const states = Object.entries(site.states).map(([s, n]) => `${T["state." + s]} ${n}`).join(" · ");
+    const occupancy = site.occupancy === null ? 0 : site.occupancy;
+    return el("div", { class: "site", "data-site": site.id },
+      el("strong", {}, `${site.name} (${site.country})`), el("p", {}, states || "–"),
+      el("div", { class: "meter", title: T.occupancy },
+        el("span", { style: `width:${Math.round(occupancy * 100)}%` })),
+      el("p", { class: "muted" }, `${T.occupancy} ${percent(site.occupancy)}`));
+  }));
+}
+
+function renderContacts() {
+  const queueName = new Map(data.queues.map((q) => [q.id, q.name]));
+  const body = document.querySelector("#contacts tbody");
+  body.replaceChildren(...data.contacts.map((c) => el("tr", {},
+    el("td", {}, c.id), el("td", {}, T["channel." + c.channel]), el("td", {}, queueName.get(c.queue_id)),
+    el("td", {}, T["status." + c.status]), el("td", {}, c.adviser || "–"),
+    el("td", {}, new Date(c.since).toLocaleTimeString()))));
+}
+
+function renderAdvisers() {
+  const siteName = new Map(data.sites.map((s) => [s.id, s.name]));
+  const body = document.querySelector("#advisers tbody");
+  body.replaceChildren(...data.advisers.map((a) => {
+    const state = el("select", { "aria-label": T.state, onchange: () =>
+      api("PUT", `/api/v1/advisers/${a.id}/state`, { state: state.value })
+        .catch((e) => { errorBox.textContent = e.message; }) });
+    for (const s of ["ready", "not_ready", "break", "wrap_up", "logged_out"]) {
+      const option = el("option", { value: s }, T["state." + s]);
+      if (s === a.state) option.selected = true;
+      state.append(option);
+    }
+    const skills = el("input", { value: Object.entries(a.skills).map(([k, v]) => `${k}:${v}`).join(", "),
+      "aria-label": T.skills, class: "wide" });
+    const save = el("button", { type: "button", class: "small", onclick: async () => {
+      const parsed = Object.fromEntries(skills.value.split(",").map((p) => p.trim()).filter(Boolean)
+        .map((p) => { const [k, v] = p.split(":"); return [k.trim(), Number(v)]; }));
+      await api("PUT", `/api/v1/advisers/${a.id}/skills`, { skills: parsed })
+        .then(() => { errorBox.textContent = ""; }).catch((e) => { errorBox.textContent = e.message; });
+    } }, T.save);
+    return el("tr", { "data-adviser": a.id }, el("td", {}, a.name), el("td", {}, siteName.get(a.site_id)),
+      el("td", {}, state), el("td", {}, skills, " ", save));
+  }));
+}
+
+async function refresh() {
+  refreshTimer = null;
+  data = await api("GET", "/api/v1/wall");
+  for (const queue of data.queues) {
+    const values = history.get(queue.id) || [];
+    values.push(queue.waiting);
+    history.set(queue.id, values.slice(-60));
+  }
+  document.getElementById("wall-at").textContent = new Date(data.at).toLocaleTimeString();
+  renderQueues(); renderChart(); renderSites(); renderContacts(); renderAdvisers();
+  root.dataset.ready = "true";
+}
+
+function editing() {
+  const active = document.activeElement;
+  return root.contains(active) && (active.tagName === "INPUT" || active.tagName === "SELECT");
+}
+
+function scheduleRefresh() {
+  // Many events may arrive together: one re-read per 200 ms is enough to be within 1 s;
+  // while a supervisor is typing into the tables, wait until they are done.
+  if (refreshTimer !== null) return;
+  refreshTimer = setTimeout(() => {
+    if (editing()) { refreshTimer = null; setTimeout(scheduleRefresh, 1000); return; }
+    refresh().catch(() => {});
+  }, 200);
+}
+
+connect("/ws/staff", (message) => {
+  if (message.kind === "event") {
+    pushes += 1;
+    document.getElementById("wall-pushes").textContent = pushes;
+  }
+  scheduleRefresh();
+});
+refresh().catch((error) => { errorBox.textContent = error.message; });
+setInterval(() => refresh().catch(() => {}), 15000);

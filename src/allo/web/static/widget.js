@@ -1,0 +1,219 @@
+// Allo web chat widget: <script src="https://ALLO/widget.js" data-key="WIDGET_KEY" defer></script>
+(function () {
+  "use strict";
+  const script = document.currentScript;
+  const key = script.dataset.key;
+  const base = new URL(script.src).origin;
+  const storeKey = "allo_chat_" + key;
+  let T = {};
+  let config = null;
+  let socket = null;
+  let lastMessage = 0;
+  let typingTimer = null;
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    return node;
+  }
+
+  async function call(method, path, body) {
+    const headers = { "Content-Type": "application/json", "Accept-Language": script.dataset.lang || navigator.language };
+    const token = localStorage.getItem(storeKey);
+    if (token) headers["X-Chat-Token"] = token;
+    const response = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    if (response.status === 204) return null;
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const detail = data.detail;
+      throw new Error(typeof detail === "string" ? detail : (detail || []).map((d) => d.msg).join(" ; ") || response.statusText);
+    }
+    return data;
+  }
+
+  function minutes(seconds) {
+    if (seconds === null || seconds === undefined) return "?";
+    return seconds < 60 ? T.under_a_minute : Math.round(seconds / 60) + " min";
+  }
+
+  const launcher = el("button", { type: "button", class: "allo-launcher", id: "allo-launcher" });
+  launcher.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" aria-hidden="true"><path fill="#fff" d="M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  const panel = el("section", { class: "allo-panel", id: "allo-panel", hidden: "" });
+  const style = el("style", {}, `
+    .allo-launcher{position:fixed;right:1.5rem;bottom:1.5rem;border:0;border-radius:2rem;padding:.9rem 1.1rem;background:#0b5fff;color:#fff;font-size:1.1rem;cursor:pointer;box-shadow:0 2px 8px #0004;z-index:99999}
+    .allo-panel{position:fixed;right:1.5rem;bottom:5rem;width:22rem;max-height:34rem;display:flex;flex-direction:column;background:#fff;color:#222;border-radius:.6rem;box-shadow:0 4px 18px #0004;font:14px system-ui,sans-serif;z-index:99999;overflow:hidden}
+    .allo-panel header{background:#0b5fff;color:#fff;padding:.6rem .8rem;display:flex;justify-content:space-between}
+    .allo-panel header button{background:none;border:0;color:#fff;cursor:pointer}
+    .allo-body{padding:.8rem;overflow:auto;flex:1}
+    .allo-body label{display:block;margin:.4rem 0}.allo-body input[type=radio]{width:auto;margin-right:.3rem}.allo-body input,.allo-body select,.allo-body textarea{width:100%;box-sizing:border-box;padding:.35rem}
+    .allo-body button{margin-top:.5rem;background:#0b5fff;color:#fff;border:0;border-radius:.3rem;padding:.45rem .8rem;cursor:pointer}
+    .allo-msgs{list-style:none;padding:0;margin:0}.allo-msgs li{margin:.3rem 0;padding:.4rem .6rem;border-radius:.5rem;max-width:85%;white-space:pre-wrap;overflow-wrap:anywhere}
+    .allo-msgs .customer{background:#e8efff;margin-left:auto}.allo-msgs .adviser{background:#f1f1f1}.allo-msgs .system{font-style:italic;color:#666}
+    .allo-status{color:#555;font-size:.9em}.allo-error{color:#b00020}.allo-stars button{margin-right:.2rem}
+    .allo-compose{display:flex;gap:.3rem;border-top:1px solid #ddd;padding:.5rem}.allo-compose textarea{flex:1}`);
+  document.head.append(style);
+  document.body.append(launcher, panel);
+
+  function frame(...children) {
+    const close = el("button", { type: "button", "aria-label": T.close, onclick: () => { panel.hidden = true; } }, "✕");
+    panel.replaceChildren(el("header", {}, el("strong", {}, config ? config.tenant : "Allo"), close), ...children);
+  }
+
+  function startForm() {
+    const error = el("p", { class: "allo-error", role: "alert" });
+    const topic = el("select", { name: "queue_id", id: "allo-topic" });
+    for (const t of config.topics) topic.append(el("option", { value: t.queue_id }, t.name));
+    const choices = el("div", { id: "allo-choices" });
+    const renderChoices = () => {
+      const chosen = config.topics.find((t) => String(t.queue_id) === topic.value);
+      choices.replaceChildren();
+      if (!chosen || !chosen.site_choice) return;
+      const wait = (group, only) => {
+        const e = chosen.estimates.find((x) => x.group === group && x.only === only);
+        return e ? minutes(e.seconds) : "?";
+      };
+      choices.append(
+        el("label", {}, el("input", { type: "radio", name: "site", value: "france", id: "allo-site-france" }),
+          " " + T.choice_france.replace("{wait}", wait(chosen.site_choice, true))),
+        el("label", {}, el("input", { type: "radio", name: "site", value: "any", checked: "", id: "allo-site-any" }),
+          " " + T.choice_any.replace("{wait}", wait(null, false))));
+    };
+    topic.addEventListener("change", renderChoices);
+    const name = el("input", { name: "name", id: "allo-name", maxlength: "100", required: "" });
+    const email = el("input", { name: "email", id: "allo-email", type: "email", maxlength: "254" });
+    const form = el("form", { class: "allo-body", id: "allo-start" },
+      el("label", {}, T.your_name, name), el("label", {}, T.your_email, email),
+      el("label", {}, T.topic, topic), choices, el("button", { type: "submit" }, T.start), error);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const site = form.querySelector("input[name=site]:checked");
+      const chosen = config.topics.find((t) => String(t.queue_id) === topic.value);
+      const france = site && site.value === "france";
+      try {
+        const started = await call("POST", `/public/v1/widget/${key}/chats`, {
+          name: name.value, email: email.value || null, queue_id: Number(topic.value),
+          site_group: france ? chosen.site_choice : null, site_only: france,
+        });
+        localStorage.setItem(storeKey, started.token);
+        await resume();
+      } catch (e) { error.textContent = e.message; }
+    });
+    frame(form);
+    renderChoices();
+  }
+
+  function chatView(state) {
+    const list = el("ol", { class: "allo-msgs", id: "allo-messages" });
+    const status = el("p", { class: "allo-status", id: "allo-status" });
+    const typing = el("p", { class: "allo-status", id: "allo-typing", hidden: "" }, T.adviser_typing);
+    const error = el("p", { class: "allo-error", role: "alert", id: "allo-error" });
+    const box = el("textarea", { rows: "2", id: "allo-input", maxlength: "8000", "aria-label": T.write });
+    const send = el("button", { type: "submit", id: "allo-send" }, T.send);
+    const leave = el("button", { type: "button", id: "allo-leave", onclick: async () => {
+      await call("POST", "/public/v1/chat/leave").catch(() => {});
+    } }, T.leave);
+    const compose = el("form", { class: "allo-compose" }, box, send);
+    let lastTyping = 0;
+    box.addEventListener("input", () => {
+      if (socket && socket.readyState === 1 && Date.now() - lastTyping > 1000) {
+        socket.send(JSON.stringify({ kind: "typing" })); lastTyping = Date.now();
+      }
+    });
+    compose.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      try { addMessage(await call("POST", "/public/v1/chat/messages", { body: box.value })); box.value = ""; }
+      catch (e) { error.textContent = e.message; }
+    });
+    frame(el("div", { class: "allo-body" }, status, list, typing, error, leave), compose);
+    setStatus(state.status);
+    for (const m of state.messages) addMessage(m);
+  }
+
+  function addMessage(m) {
+    if (!m || m.id <= lastMessage) return;
+    lastMessage = m.id;
+    const list = document.getElementById("allo-messages");
+    if (!list) return;
+    const text = m.author === "system" ? (T["system." + m.body] || m.body) : m.body;
+    list.append(el("li", { class: m.author }, text));  // text only: never HTML
+    list.parentElement.scrollTop = list.parentElement.scrollHeight;
+  }
+
+  function setStatus(status, estimates) {
+    const line = document.getElementById("allo-status");
+    if (!line) return;
+    if (status === "waiting" || status === "queued" || status === "offered") {
+      const own = estimates && estimates[0];
+      line.textContent = own ? T.waiting_for.replace("{wait}", minutes(own.seconds)) : T.waiting;
+    } else if (status === "in_progress" || status === "wrap_up") line.textContent = T.connected;
+    else if (status === "closed") ratingForm();
+    else if (status === "abandoned") { line.textContent = T.ended; localStorage.removeItem(storeKey); }
+  }
+
+  function ratingForm() {
+    const error = el("p", { class: "allo-error", role: "alert" });
+    const comment = el("textarea", { rows: "2", id: "allo-comment", maxlength: "2000" });
+    const stars = el("div", { class: "allo-stars" });
+    for (let score = 1; score <= 5; score++) {
+      stars.append(el("button", { type: "button", "data-score": score, onclick: async () => {
+        try {
+          await call("POST", "/public/v1/chat/rating", { score, comment: comment.value || null });
+          localStorage.removeItem(storeKey);
+          frame(el("div", { class: "allo-body", id: "allo-thanks" }, el("p", {}, T.thanks)));
+        } catch (e) { error.textContent = e.message; }
+      } }, "★ " + score));
+    }
+    frame(el("div", { class: "allo-body", id: "allo-rating" }, el("p", {}, T.rate), stars,
+      el("label", {}, T.comment, comment), error));
+  }
+
+  function listen() {
+    const token = localStorage.getItem(storeKey);
+    const scheme = base.startsWith("https") ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${new URL(base).host}/public/v1/chat/ws?token=${encodeURIComponent(token)}`);
+    socket.onmessage = (event) => {
+      const m = JSON.parse(event.data);
+      if (m.kind === "message") addMessage(m);
+      else if (m.kind === "status") setStatus(m.status);
+      else if (m.kind === "wait") setStatus("waiting", m.estimates);
+      else if (m.kind === "typing") {
+        const typing = document.getElementById("allo-typing");
+        if (!typing) return;
+        typing.hidden = false; clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { typing.hidden = true; }, 3000);
+      }
+    };
+    socket.onclose = (event) => { if (event.code !== 1008 && localStorage.getItem(storeKey)) setTimeout(listen, 1000); };
+  }
+
+  async function resume() {
+    const state = await call("GET", "/public/v1/chat");
+    if (state.status === "closed" && state.satisfaction === null) { ratingForm(); return; }
+    if (state.status === "closed" || state.status === "abandoned") { localStorage.removeItem(storeKey); startForm(); return; }
+    chatView(state);
+    listen();
+  }
+
+  async function boot() {
+    try {
+      config = await call("GET", `/public/v1/widget/${key}`);
+      T = config.texts;
+    } catch (e) {
+      launcher.addEventListener("click", () => { panel.hidden = false; frame(el("p", { class: "allo-body allo-error", role: "alert" }, e.message)); });
+      return;
+    }
+    launcher.title = T.open;
+    launcher.addEventListener("click", () => { panel.hidden = !panel.hidden; });
+    if (localStorage.getItem(storeKey)) {
+      panel.hidden = false;
+      await resume().catch(() => { localStorage.removeItem(storeKey); startForm(); });
+    } else startForm();
+  }
+  boot();
+})();
