@@ -170,25 +170,16 @@ class DemoBots:
             said = lines.count("adviser")
             actor = _as_adviser(tenant_id, adviser_id)
             with self.store.unit_of_work() as uow:
+                contact = uow.session.get(ContactRow, contact_id)
+                assert contact is not None
+                line = ADVISER_LINES[min(said, len(ADVISER_LINES) - 1)]
+                messages.add_message(
+                    uow, contact, "adviser", line, adviser_id=adviser_id, meta={"bot": True}
+                )
                 if said >= len(ADVISER_LINES) - 1:
-                    messages.post_as_adviser(uow, actor, contact_id, ADVISER_LINES[-1])
+                    resolved = self.rng.random() < 0.8
                     offers.close_contact(
-                        uow,
-                        actor,
-                        contact_id,
-                        wrap_code="information",
-                        resolved=self.rng.random() < 0.8,
-                    )
-                else:
-                    contact = uow.session.get(ContactRow, contact_id)
-                    assert contact is not None
-                    messages.add_message(
-                        uow,
-                        contact,
-                        "adviser",
-                        ADVISER_LINES[said],
-                        adviser_id=adviser_id,
-                        meta={"bot": True},
+                        uow, actor, contact_id, wrap_code="information", resolved=resolved
                     )
 
     def _lines(self, contact_id: int) -> list[str]:

@@ -103,6 +103,24 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/contacts/{contact}/wrap-up", frozenset({A, S})),
     Endpoint("POST", "/api/v1/contacts/{contact}/close", frozenset({A, S}), {}),
     Endpoint("POST", "/api/v1/contacts/{contact}/abandon", frozenset({A, S, V})),
+    Endpoint("GET", "/api/v1/desk", frozenset({V}), tenant_scoped_id=False),
+    # Conversations are read by supervisors and by the adviser handling them (nobody here).
+    Endpoint("GET", "/api/v1/contacts/{contact}/messages", frozenset({A, S})),
+    Endpoint("POST", "/api/v1/contacts/{contact}/messages", frozenset(), {"body": "Bonjour"}),
+    Endpoint("GET", "/api/v1/customers/{customer}/contacts", frozenset({A, S, V})),
+    Endpoint("GET", "/api/v1/wall", frozenset({A, S}), tenant_scoped_id=False),
+    Endpoint(
+        "PUT",
+        "/api/v1/advisers/{paris_adviser}/skills",
+        frozenset({A, S}),
+        {"skills": {"billing": 3}},
+    ),
+    Endpoint(
+        "PUT",
+        "/api/v1/queues/{queue}/policy",
+        frozenset({A, S}),
+        {"routing_policy": {"tiers": [{"after": 0, "chosen": True}, {"after": 60}]}},
+    ),
     Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]

@@ -33,7 +33,8 @@ function ring(on) {
 
 async function showOffer(contactId, expiresAt) {
   // A push can arrive after the offer was already answered from a resync: ignore it then.
-  if (open.has(contactId) || answered.has(contactId)) return;
+  const key = `${contactId}@${Date.parse(expiresAt)}`;
+  if (open.has(contactId) || answered.has(key)) return;
   const contact = await api("GET", `/api/v1/contacts/${contactId}`);
   const until = Date.parse(expiresAt);
   document.getElementById("offer-what").textContent =
@@ -47,7 +48,7 @@ async function showOffer(contactId, expiresAt) {
     if (left <= 0) hideOffer();
   };
   if (offer) clearInterval(offer.timer);
-  offer = { contactId, timer: setInterval(tickDown, 250) };
+  offer = { contactId, key, timer: setInterval(tickDown, 250) };
   tickDown();
 }
 
@@ -61,7 +62,7 @@ function hideOffer() {
 document.getElementById("offer-accept").addEventListener("click", async () => {
   if (!offer) return;
   const contactId = offer.contactId;
-  answered.add(contactId);
+  answered.add(offer.key);
   hideOffer();
   try {
     const contact = await api("POST", `/api/v1/contacts/${contactId}/accept`);
@@ -72,7 +73,7 @@ document.getElementById("offer-accept").addEventListener("click", async () => {
 document.getElementById("offer-decline").addEventListener("click", async () => {
   if (!offer) return;
   const contactId = offer.contactId;
-  answered.add(contactId);
+  answered.add(offer.key);
   hideOffer();
   await api("POST", `/api/v1/contacts/${contactId}/decline`).catch(() => {});
 });
