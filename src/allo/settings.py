@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     run_router: bool = True
     # Simulated customers and advisers for `allo demo` (never in production).
     demo_bots: bool = False
+    # Public chat: new chats and messages per minute from one address (abuse protection).
+    chat_starts_per_minute: int = 20
+    chat_messages_per_minute: int = 240
 
 
 @lru_cache(maxsize=1)

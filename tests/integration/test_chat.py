@@ -178,3 +178,18 @@ def test_a_policy_change_from_the_wall_reaches_the_router_at_once(
             assert uow.session.get(ContactRow, waiting["contact_id"]).status == "offered"  # type: ignore[union-attr]
     finally:
         host.leadership.release_all()
+
+
+def test_chat_starts_are_rate_limited_per_address(
+    settings: Any, store: Store, acme: Tenant
+) -> None:
+    from allo.api.app import create_app
+
+    tight = settings.model_copy(update={"chat_starts_per_minute": 2})
+    with TestClient(create_app(tight, store), base_url="https://testserver") as client:
+        key = widget_key(store, acme)
+        codes = [client.post(f"/public/v1/widget/{key}/chats",
+                             json={"name": "Spam", "queue_id": acme.ids["queue"]}).status_code
+                 for _ in range(8)]
+    assert codes[:5] == [201] * 5
+    assert codes[-1] == 429

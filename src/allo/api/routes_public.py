@@ -18,8 +18,18 @@ from allo.services import chat
 router = APIRouter(prefix="/public/v1", tags=["public chat"])
 pages = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent.parent / "web" / "static"
-starts = TokenBucket(rate_per_minute=20, burst=10)
-writes = TokenBucket(rate_per_minute=240, burst=60)
+
+
+def _limit(request: Request, name: str) -> None:
+    """One bucket per app (and so per settings): new chats, and messages, per address."""
+    buckets: dict[str, TokenBucket] = request.app.state.__dict__.setdefault("buckets", {})
+    if name not in buckets:
+        settings = request.app.state.settings
+        rate = getattr(settings, f"chat_{name}_per_minute")
+        buckets[name] = TokenBucket(rate_per_minute=rate, burst=max(5, rate // 2))
+    buckets[name].check(request)
+
+
 ChatToken = Annotated[str, Header(alias="X-Chat-Token", min_length=10, max_length=100)]
 
 
@@ -58,7 +68,7 @@ def widget_config(key: str, uow: Uow, lang: Lang) -> dict[str, Any]:
 
 @router.post("/widget/{key}/chats", response_model=ChatStartOut, status_code=201)
 def start_chat(key: str, body: ChatStartIn, request: Request, uow: Uow) -> Any:
-    starts.check(request)
+    _limit(request, "starts")
     started = chat.start_chat(
         uow,
         key,
@@ -80,7 +90,7 @@ def chat_state(token: ChatToken, uow: Uow, after: Annotated[int, Query(ge=0)] = 
 
 @router.post("/chat/messages", status_code=201)
 def write(token: ChatToken, body: MessageIn, request: Request, uow: Uow) -> Any:
-    writes.check(request)
+    _limit(request, "messages")
     return chat.public_message(chat.customer_writes(uow, token, body.body))
 
 

@@ -68,7 +68,9 @@ async def start(settings: Settings, store: Store, hub: Hub) -> Background:
     if settings.run_router:
         from allo.services.router import RouterHost
 
-        background.thread("allo-router", RouterHost(store).run)
+        host = RouterHost(store)
+        background.cleanups.append(store.bus.subscribe(host.notify))
+        background.thread("allo-router", host.run)
     if settings.demo_bots:
         from allo.demo_bots import DemoBots
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from allo.domain.advisers import AdviserState
 from allo.domain.channels import Channel
 from allo.domain.contacts import ContactStatus
+from allo.domain.events import Event
 from allo.routing import (
     AdviserLoggedOut,
     AdviserMissed,
@@ -427,6 +428,7 @@ class RouterHost:
         with store.unit_of_work() as uow:
             start = uow.session.scalar(select(func.max(EventRow.id))) or 0
         self.cursor = EventCursor(start)
+        self._wake = threading.Event()
 
     def _tenant_ids(self, uow: UnitOfWork) -> list[int]:
         query = select(TenantRow.id)
@@ -467,6 +469,20 @@ class RouterHost:
                     for router in self.routers.values():
                         router.needs_rebuild = True
                     stop.wait(0.5)
-                stop.wait(self.poll_interval)
+                self._sleep()
         finally:
             self.leadership.release_all()
+
+    def notify(self, events: Sequence[Event]) -> None:
+        """Bus subscriber: a commit in this process wakes the router at once."""
+        self._wake.set()
+
+    def _sleep(self) -> None:
+        """Until woken by a local commit, the next engine timer, or the poll interval."""
+        timeout = self.poll_interval
+        for router in self.routers.values():
+            due = router.engine.next_timer_at() if not router.needs_rebuild else None
+            if due is not None:
+                timeout = min(timeout, max(0.0, due - router.now()))
+        self._wake.wait(timeout)
+        self._wake.clear()

@@ -1,0 +1,388 @@
+"""Live benchmark: a real `allo serve` process, simulated advisers and customers on WebSockets.
+
+For each database (SQLite, then PostgreSQL when reachable): 200 advisers connected to
+/ws/staff accept what they are offered and answer; customers open chats at 20 per second,
+wait for an adviser over /public/v1/chat/ws, and exchange messages. Printed, with the goals:
+offer latency (chat started → offer pushed to the adviser), message delivery latency (sent
+by one side → pushed to the other), messages lost, and the server's peak memory.
+
+    python bench/live.py [--quick] [--advisers 200] [--rate 20] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+from allo.domain.advisers import AdviserState
+from allo.domain.roles import Role
+from allo.services import accounts, advisers, queues, sites
+from allo.services.bus import EventBus
+from allo.services.principal import system_principal
+from allo.store.database import make_engine
+from allo.store.migrate import upgrade
+from allo.store.tables import TenantRow
+from allo.store.uow import Store
+
+PG_ADMIN = os.environ.get(
+    "ALLO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+MESSAGES_EACH_WAY = 3
+console = Console()
+
+
+@dataclass
+class Stats:
+    offer_latency: list[float] = field(default_factory=list)
+    message_latency: list[float] = field(default_factory=list)
+    sent: dict[str, float] = field(default_factory=dict)  # message tag → send time
+    received: set[str] = field(default_factory=set)
+    chats_started: int = 0
+    chats_answered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def wall() -> datetime:
+    return datetime.now(UTC)
+
+
+def seed(url: str, adviser_count: int) -> tuple[str, list[tuple[int, str]], int]:
+    """A tenant with one queue, `adviser_count` advisers ready, each with an API token."""
+    upgrade(url)
+    engine = make_engine(url)
+    store = Store(engine, EventBus(), wall)
+    with store.unit_of_work() as uow:
+        tenant = accounts.create_tenant(uow, "bench", "Bench SA")
+    actor = system_principal(tenant.id)
+    out: list[tuple[int, str]] = []
+    with store.unit_of_work() as uow:
+        site = sites.create_site(
+            uow,
+            actor,
+            dict(
+                name="Lille",
+                country="FR",
+                timezone="Europe/Paris",
+                languages=["fr"],
+                hourly_cost=28.0,
+            ),
+        )
+        queue = queues.create_queue(uow, actor, {"name": "Assistance"})
+        for n in range(adviser_count):
+            adviser = advisers.create_adviser(
+                uow,
+                actor,
+                {
+                    "site_id": site.id,
+                    "name": f"Bot {n}",
+                    "languages": {"fr": 5},
+                    "capacity": {"chat": 3},
+                },
+            )
+            user = accounts.create_user(
+                uow,
+                actor,
+                email=f"a{n}@bench.test",
+                password="bench-password",
+                role=Role.ADVISER,
+                display_name=f"a{n}",
+                adviser_id=adviser.id,
+            )
+            out.append((adviser.id, accounts.create_token(uow, actor, user.id, "bench")))
+            advisers.set_adviser_state(uow, actor, adviser.id, AdviserState.READY)
+        key = uow.session.get(TenantRow, tenant.id).widget_key  # type: ignore[union-attr]
+    engine.dispose()
+    return key, out, queue.id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ALLO_COOKIE_SECURE": "false",
+        "ALLO_CHAT_STARTS_PER_MINUTE": "100000",
+        "ALLO_CHAT_MESSAGES_PER_MINUTE": "100000",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "allo", "serve", "--database-url", url, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(log.read_text()[-2000:])
+
+
+def peak_memory_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def adviser_loop(
+    base: str,
+    adviser_id: int,
+    token: str,
+    stats: Stats,
+    started: dict[int, float],
+    stop: asyncio.Event,
+) -> None:
+    ws_url = base.replace("http", "ws") + f"/ws/staff?token={token}"
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api,
+        websockets.connect(ws_url, max_size=2**20) as ws,
+    ):
+        replies: dict[int, int] = {}
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            except TimeoutError:
+                continue
+            push = json.loads(raw)
+            if (
+                push.get("kind") == "event"
+                and push["type"] == "contact.offered"
+                and push["payload"].get("adviser_id") == adviser_id
+            ):
+                contact_id = push["subject_id"]
+                if contact_id in started:
+                    stats.offer_latency.append(time.monotonic() - started[contact_id])
+                answer = await api.post(f"/api/v1/contacts/{contact_id}/accept")
+                if answer.status_code != 200:
+                    stats.errors.append(f"accept {answer.status_code}")
+                    continue
+                stats.chats_answered += 1
+            elif push.get("kind") == "message" and push["author"] == "customer":
+                tag = push["body"]
+                if tag in stats.sent:
+                    stats.message_latency.append(time.monotonic() - stats.sent[tag])
+                    stats.received.add(tag)
+                contact_id = push["contact_id"]
+                replies[contact_id] = replies.get(contact_id, 0) + 1
+                reply = f"r-{uuid.uuid4().hex[:12]}"
+                stats.sent[reply] = time.monotonic()
+                await api.post(f"/api/v1/contacts/{contact_id}/messages", json={"body": reply})
+                if replies[contact_id] >= MESSAGES_EACH_WAY:
+                    await asyncio.sleep(0.2)
+                    await api.post(f"/api/v1/contacts/{contact_id}/close", json={"resolved": True})
+
+
+async def customer(
+    base: str, key: str, queue_id: int, stats: Stats, started: dict[int, float]
+) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+        t0 = time.monotonic()
+        answer = await api.post(
+            f"/public/v1/widget/{key}/chats", json={"name": "Client bench", "queue_id": queue_id}
+        )
+        if answer.status_code != 201:
+            stats.errors.append(f"start {answer.status_code}")
+            return
+        chat = answer.json()
+        started[chat["contact_id"]] = t0
+        stats.chats_started += 1
+        headers = {"X-Chat-Token": chat["token"]}
+        ws_url = base.replace("http", "ws") + f"/public/v1/chat/ws?token={chat['token']}"
+        async with websockets.connect(ws_url) as ws:
+            await _converse(ws, api, headers, stats)
+
+
+async def _converse(ws: Any, api: httpx.AsyncClient, headers: dict[str, str], stats: Stats) -> None:
+    sent = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            push = json.loads(await asyncio.wait_for(ws.recv(), timeout=1))
+        except TimeoutError:
+            continue
+        if push.get("kind") == "status" and push["status"] == "in_progress" and sent == 0:
+            sent = await _say(api, headers, stats, sent)
+        elif push.get("kind") == "message" and push["author"] == "adviser":
+            tag = push["body"]
+            if tag in stats.sent:
+                stats.message_latency.append(time.monotonic() - stats.sent[tag])
+                stats.received.add(tag)
+            if sent < MESSAGES_EACH_WAY:
+                sent = await _say(api, headers, stats, sent)
+        elif push.get("kind") == "status" and push["status"] == "closed":
+            return
+
+
+async def _say(api: httpx.AsyncClient, headers: dict[str, str], stats: Stats, sent: int) -> int:
+    tag = f"c-{uuid.uuid4().hex[:12]}"
+    stats.sent[tag] = time.monotonic()
+    await api.post("/public/v1/chat/messages", json={"body": tag}, headers=headers)
+    return sent + 1
+
+
+async def drive(
+    base: str, key: str, queue_id: int, team: list[tuple[int, str]], rate: float, seconds: float
+) -> Stats:
+    stats, started, stop = Stats(), {}, asyncio.Event()
+    agents = [
+        asyncio.create_task(adviser_loop(base, a, tok, stats, started, stop)) for a, tok in team
+    ]
+    await asyncio.sleep(2)  # every adviser socket open
+    customers = []
+    for _ in range(int(rate * seconds)):
+        customers.append(asyncio.create_task(customer(base, key, queue_id, stats, started)))
+        await asyncio.sleep(1 / rate)
+    await asyncio.gather(*customers, return_exceptions=True)
+    await asyncio.sleep(1)
+    stop.set()
+    await asyncio.gather(*agents, return_exceptions=True)
+    return stats
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    console.print(f"[bold]{name}[/]: seeding {args.advisers} advisers…")
+    key, team, queue_id = seed(url, args.advisers)
+    port = free_port()
+    server = start_server(url, port, folder / f"{name}.log")
+    try:
+        stats = asyncio.run(
+            drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds)
+        )
+        memory = peak_memory_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    lost = len(set(stats.sent) - stats.received)
+    return {
+        "name": name,
+        "chats": stats.chats_started,
+        "answered": stats.chats_answered,
+        "offer_p50": percentile(stats.offer_latency, 0.5),
+        "offer_p99": percentile(stats.offer_latency, 0.99),
+        "msg_p50": percentile(stats.message_latency, 0.5),
+        "msg_p99": percentile(stats.message_latency, 0.99),
+        "messages": len(stats.sent),
+        "lost": lost,
+        "memory": memory,
+        "errors": len(stats.errors),
+    }
+
+
+def postgres_url() -> str | None:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"allo_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres(url: str) -> None:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    table = Table(
+        title=f"Live: {args.advisers} advisers, {args.rate} new chats/s for {args.seconds} s"
+    )
+    for column in (
+        "database",
+        "chats",
+        "answered",
+        "offer p50 ms",
+        "offer p99 ms",
+        "msg p50 ms",
+        "msg p99 ms",
+        "messages",
+        "lost",
+        "server peak MB",
+        "errors",
+    ):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            str(r["chats"]),
+            str(r["answered"]),
+            f"{r['offer_p50']:.0f}",
+            f"{r['offer_p99']:.0f}",
+            f"{r['msg_p50']:.0f}",
+            f"{r['msg_p99']:.0f}",
+            str(r["messages"]),
+            str(r["lost"]),
+            f"{r['memory']:.0f}",
+            str(r["errors"]),
+        )
+    table.add_row("goal", "", "", "", "< 100", "", "< 100", "", "0", "< 500", "0", style="dim")
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--advisers", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--quick", action="store_true", help="50 advisers, 5 s")
+    args = parser.parse_args()
+    if args.quick:
+        args.advisers, args.seconds = 50, 5.0
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows.append(run_one("SQLite", f"sqlite:///{folder}/live.sqlite", args, Path(folder)))
+        pg = postgres_url()
+        if pg is None:
+            console.print("PostgreSQL not reachable: skipped")
+        else:
+            try:
+                rows.append(run_one("PostgreSQL", pg, args, Path(folder)))
+            finally:
+                drop_postgres(pg)
+    report(rows, args)
+
+
+if __name__ == "__main__":
+    main()
