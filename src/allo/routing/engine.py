@@ -5,6 +5,7 @@ drive the very same code (DESIGN.md, principle 1).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from allo.routing.policy import (
     RoutingPolicy,
     SiteOption,
 )
-from allo.routing.pool import AdviserEntry, Pool, QueueRecord
+from allo.routing.pool import AdviserEntry, Filing, Pool, QueueRecord
 from allo.routing.quality import QualityBook
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import SiteSet, TierStep, step_at, tier_table
@@ -83,6 +84,9 @@ class RoutingEngine:
         self._index = EligibilityIndex()
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
+        self._quality_ranks: dict[tuple[int, int], float] = {}
+        self._unsettled: set[int] = set()
+        self._configuring = True
         self._seq = 0
         self._out: list[Decision] = []
         self._handlers: dict[type, Callable[[Any], None]] = self._handler_table()
@@ -93,6 +97,8 @@ class RoutingEngine:
             self._on_adviser_updated(ev.AdviserUpdated(adviser))
         for queue, policy in queues:
             self._on_queue(ev.QueueConfigured(queue, policy))
+        self._configuring = False
+        self._settle()
         self._out = []
 
     def _handler_table(self) -> dict[type, Callable[[Any], None]]:
@@ -230,9 +236,11 @@ class RoutingEngine:
             return
         queue.queue, queue.policy = event.queue, event.policy
         queue.tables.clear()
+        self._quality_ranks.clear()
         for pool in queue.pools.values():
             pool.channels = event.policy.channels
             self._rebuild_members(pool)
+        self._settle()
         for pool in queue.pools.values():
             self._reroute_waiting(pool)
 
@@ -241,6 +249,9 @@ class RoutingEngine:
         if pool is None:
             pool = queue.pools[language] = Pool(queue, language, self._advisers, self._contacts)
             self._rebuild_members(pool)
+            # A new pool has nobody waiting: filing its members is enough (and emits nothing,
+            # so that a query may create one).
+            self._settle(pull=False)
         return pool
 
     def _rebuild_members(self, pool: Pool) -> None:
@@ -248,17 +259,42 @@ class RoutingEngine:
             adviser = self._advisers[adviser_id]
             adviser.pools.remove(pool)
             pool.remove_member(adviser_id, adviser.site_id)
+            self._unsettled.add(adviser_id)
         pool.heaps.clear()
         for adviser_id in self._index.members(pool.queue.queue, pool.language):
-            adviser = self._advisers[adviser_id]
-            self._join(adviser, pool)
-            # Entries at the adviser's current version are live: filing them in this one pool
-            # is enough (and keeps building 200 queues × 5,000 advisers linear).
-            self._file_in(pool, adviser, self._free_channels(adviser))
+            self._join(self._advisers[adviser_id], pool)
 
     def _join(self, adviser: AdviserRecord, pool: Pool) -> None:
         pool.add_member(adviser.id, adviser.site_id, skill_score(adviser.adviser, pool.queue.queue))
         adviser.pools.append(pool)
+        self._unsettled.add(adviser.id)
+
+    def _settle(self, pull: bool = True) -> None:
+        """Re-file the advisers whose pools changed (once each, even after many changes)."""
+        if self._configuring:
+            return
+        for adviser_id in sorted(self._unsettled):
+            adviser = self._advisers[adviser_id]
+            adviser.filing = self._filing(adviser)
+            if pull:
+                self._refresh(adviser)
+            else:
+                self._publish(adviser)
+        self._unsettled.clear()
+
+    def _filing(self, adviser: AdviserRecord) -> dict[Channel, list[Filing]]:
+        """Where the adviser goes when free for a channel: one heap per pool, at their site."""
+        filing: dict[Channel, list[Filing]] = {channel: [] for channel in CHANNELS}
+        for pool in adviser.pools:
+            selection = pool.queue.policy.selection
+            static = 0.0
+            if selection is AdviserSelection.MOST_SKILLED:
+                static = -float(pool.members[adviser.id])
+            for channel in CHANNELS:
+                if channel in pool.channels:
+                    heap = pool.free_heap(channel, adviser.site_id)
+                    filing[channel].append((heap, pool, selection, static))
+        return filing
 
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
@@ -284,11 +320,12 @@ class RoutingEngine:
             adviser.pools = []
             adviser.adviser, adviser.site_id = event.adviser, event.adviser.site_id
         self._index.add(event.adviser)
+        self._unsettled.add(adviser.id)
         for queue in self._queues.values():
             for pool in queue.pools.values():
                 if is_eligible(event.adviser, queue.queue, pool.language):
                     self._join(adviser, pool)
-        self._refresh(adviser)
+        self._settle()
 
     def _on_capacity(self, event: ev.CapacityChanged) -> None:
         self._rules = event.rules
@@ -365,7 +402,10 @@ class RoutingEngine:
         handled = self._now - contact.started_at
         queue.aht[channel] = ewma(queue.aht.get(channel), handled, self._aht_alpha)
         assert contact.adviser_id is not None
-        self._quality.record(contact.adviser_id, queue.queue.id, event.resolved, event.satisfaction)
+        if self._quality.record(
+            contact.adviser_id, queue.queue.id, event.resolved, event.satisfaction
+        ):
+            self._quality_ranks.pop((contact.adviser_id, queue.queue.id), None)
         del self._contacts[contact.id]
         self._end_service(contact)
         return None
@@ -519,47 +559,39 @@ class RoutingEngine:
         self._publish(adviser)
 
     def _publish(self, adviser: AdviserRecord) -> None:
-        """New version of the adviser: older heap entries go stale; push the current ones."""
+        """New version of the adviser: older heap entries go stale; push the current ones.
+
+        This is the hot path (every time an adviser frees up): one push per eligible pool
+        and free channel, through the filing list built when the pools changed.
+        """
         adviser.version += 1
-        free = self._free_channels(adviser)
-        if not free:
-            return
-        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version)
-        for pool in adviser.pools:
-            self._file_in(pool, adviser, free, shared)
-
-    def _free_channels(self, adviser: AdviserRecord) -> list[Channel]:
         if not adviser.ready:
-            return []
-        return [channel for channel in CHANNELS if adviser.can_take(channel, self._rules)]
+            return
+        since, ident, version = adviser.available_since, adviser.id, adviser.version
+        shared: AdviserEntry = (0.0, since, ident, version)
+        load = float(adviser.live_load + adviser.fill_load)
+        for channel in CHANNELS:
+            if not adviser.can_take(channel, self._rules):
+                continue
+            for heap, pool, selection, static in adviser.filing[channel]:
+                if selection is AdviserSelection.LEAST_OCCUPIED:
+                    rank = load
+                elif selection is AdviserSelection.BEST_QUALITY:
+                    rank = -self._quality_rank(ident, pool)
+                else:
+                    rank = static
+                entries = heap.entries
+                heapq.heappush(entries, shared if rank == 0.0 else (rank, since, ident, version))
+                if len(entries) > heap.limit:
+                    pool.compact(heap)
 
-    def _file_in(
-        self,
-        pool: Pool,
-        adviser: AdviserRecord,
-        free: list[Channel],
-        shared: AdviserEntry | None = None,
-    ) -> None:
-        """Push the adviser's current entry into the pool's heaps of the channels it is free for."""
-        selection = pool.queue.policy.selection
-        if selection is AdviserSelection.LONGEST_IDLE and shared is not None:
-            entry = shared
-        else:
-            rank = 0.0
-            if selection is not AdviserSelection.LONGEST_IDLE:
-                rank = self._rank(pool, adviser, selection)
-            entry = (rank, adviser.available_since, adviser.id, adviser.version)
-        for channel in free:
-            if channel in pool.channels:
-                pool.push_adviser(adviser.site_id, channel, entry)
-
-    def _rank(self, pool: Pool, adviser: AdviserRecord, selection: AdviserSelection) -> float:
-        if selection is AdviserSelection.MOST_SKILLED:
-            return -float(pool.members[adviser.id])
-        if selection is AdviserSelection.BEST_QUALITY:
+    def _quality_rank(self, adviser_id: int, pool: Pool) -> float:
+        key = (adviser_id, pool.queue_id)
+        score = self._quality_ranks.get(key)
+        if score is None:
             weights = pool.queue.policy.quality
-            return -self._quality.score(adviser.id, pool.queue_id, weights)
-        return float(adviser.live_load + adviser.fill_load)
+            score = self._quality_ranks[key] = self._quality.score(*key, weights)
+        return score
 
     # ------------------------------------------------------------------ the line
 
@@ -603,14 +635,13 @@ class RoutingEngine:
 
     def _step(self, contact: ContactRecord) -> TierStep:
         table = self._table(contact.pool.queue, contact.option)
-        return step_at(table, self._now - contact.tier_base)
+        return step_at(table, contact.tier_base, self._now)
 
     def _schedule_next_tier(self, contact: ContactRecord) -> None:
         contact.tier_gen += 1
-        waited = self._now - contact.tier_base
         for step in self._table(contact.pool.queue, contact.option):
-            if step.after > waited:
-                due = contact.tier_base + step.after
+            due = contact.tier_base + step.after
+            if due > self._now:
                 self._timers.add(due, TimerKind.TIER_OPENS, contact.id, contact.tier_gen)
                 return
 

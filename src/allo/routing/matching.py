@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable
 
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules
-from allo.routing.pool import AdviserEntry, Pool
+from allo.routing.pool import AdviserEntry, FreeHeap, Pool
 from allo.routing.state import AdviserRecord, ContactRecord
 from allo.routing.tiers import SiteSet, TierStep, allows
 
 
-def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[list[AdviserEntry]]:
+def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[FreeHeap]:
     by_site = pool.heaps.get(channel)
     if not by_site:
         return ()
@@ -30,14 +30,14 @@ def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[list[Adv
 
 def _best_top(
     pool: Pool, channel: Channel, sites: SiteSet, rules: CapacityRules
-) -> tuple[list[AdviserEntry], AdviserEntry] | None:
-    best: tuple[list[AdviserEntry], AdviserEntry] | None = None
+) -> tuple[FreeHeap, AdviserEntry] | None:
+    best: tuple[FreeHeap, AdviserEntry] | None = None
     for heap in _heaps_at(pool, channel, sites):
         top = pool.top_adviser(heap)
         # A live entry means "free for this channel"; checking again costs little and keeps
         # a bookkeeping slip from ever becoming an offer beyond capacity.
         while top is not None and not pool.advisers[top[2]].can_take(channel, rules):
-            heapq.heappop(heap)
+            heapq.heappop(heap.entries)
             top = pool.top_adviser(heap)
         if top is not None and (best is None or top < best[1]):
             best = (heap, top)
@@ -52,7 +52,7 @@ def best_adviser(
     rules: CapacityRules,
 ) -> AdviserRecord | None:
     """The free member at one of `sites` ranked first by the queue's choice, if any."""
-    skipped: list[tuple[list[AdviserEntry], AdviserEntry]] = []
+    skipped: list[tuple[FreeHeap, AdviserEntry]] = []
     found: AdviserRecord | None = None
     while (best := _best_top(pool, channel, sites, rules)) is not None:
         heap, entry = best
@@ -60,9 +60,9 @@ def best_adviser(
             found = pool.advisers[entry[2]]
             break
         # Advisers who declined this contact are set aside, then put back for the others.
-        skipped.append((heap, heapq.heappop(heap)))
+        skipped.append((heap, heapq.heappop(heap.entries)))
     for heap, entry in skipped:
-        heapq.heappush(heap, entry)
+        heapq.heappush(heap.entries, entry)
     return found
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from allo.domain.channels import Channel
 from allo.domain.queues import Queue
-from allo.routing.policy import RoutingPolicy, SiteOption
+from allo.routing.policy import AdviserSelection, RoutingPolicy, SiteOption
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import TierStep
 
@@ -46,6 +46,20 @@ class QueueRecord:
 
     def handling_time(self, channel: Channel) -> float:
         return self.aht.get(ewt_channel(channel), self.policy.default_aht)
+
+
+class FreeHeap:
+    """Free advisers of one pool at one site for one channel, best first (stale entries too)."""
+
+    __slots__ = ("entries", "limit")
+
+    def __init__(self) -> None:
+        self.entries: list[AdviserEntry] = []
+        self.limit = 16
+
+
+# Where an adviser is filed when free: (heap, its pool, the pool's choice, static rank).
+Filing = tuple[FreeHeap, "Pool", AdviserSelection, float]
 
 
 class ContactClass:
@@ -91,7 +105,7 @@ class Pool:
         self.members: dict[int, int] = {}
         self.site_members: dict[int, int] = {}
         # Free members per channel, then per site.
-        self.heaps: dict[Channel, dict[int, list[AdviserEntry]]] = {}
+        self.heaps: dict[Channel, dict[int, FreeHeap]] = {}
         # Only classes with waiting contacts are kept, so an adviser's scan stays short.
         self.classes: dict[ClassKey, ContactClass] = {}
         # Waiting contacts per (channel, priority) and contacts in service per (channel, site):
@@ -106,23 +120,35 @@ class Pool:
     def add_member(self, adviser_id: int, site_id: int, score: int) -> None:
         if adviser_id not in self.members:
             self.site_members[site_id] = self.site_members.get(site_id, 0) + 1
+            self._set_limits(site_id)
         self.members[adviser_id] = score
 
     def remove_member(self, adviser_id: int, site_id: int) -> None:
         if self.members.pop(adviser_id, None) is not None:
             self.site_members[site_id] -= 1
+            self._set_limits(site_id)
 
-    def push_adviser(self, site_id: int, channel: Channel, entry: AdviserEntry) -> None:
-        by_site = self.heaps.get(channel)
-        if by_site is None:
-            by_site = self.heaps[channel] = {}
+    def free_heap(self, channel: Channel, site_id: int) -> FreeHeap:
+        by_site = self.heaps.setdefault(channel, {})
         heap = by_site.get(site_id)
         if heap is None:
-            heap = by_site[site_id] = []
-        heapq.heappush(heap, entry)
-        if len(heap) > 2 * self.site_members.get(site_id, 0) + 16:
-            heap[:] = [entry for entry in heap if self.adviser_entry_live(entry)]
-            heapq.heapify(heap)
+            heap = by_site[site_id] = FreeHeap()
+            heap.limit = self._limit(site_id)
+        return heap
+
+    def _limit(self, site_id: int) -> int:
+        # Each member has at most one live entry per heap; past twice that, compact.
+        return 2 * self.site_members.get(site_id, 0) + 16
+
+    def _set_limits(self, site_id: int) -> None:
+        for by_site in self.heaps.values():
+            heap = by_site.get(site_id)
+            if heap is not None:
+                heap.limit = self._limit(site_id)
+
+    def compact(self, heap: FreeHeap) -> None:
+        heap.entries = [entry for entry in heap.entries if self.adviser_entry_live(entry)]
+        heapq.heapify(heap.entries)
 
     def adviser_entry_live(self, entry: AdviserEntry) -> bool:
         adviser = self.advisers.get(entry[2])
@@ -136,11 +162,12 @@ class Pool:
             and contact.phase is ContactPhase.WAITING
         )
 
-    def top_adviser(self, heap: list[AdviserEntry]) -> AdviserEntry | None:
-        while heap:
-            if self.adviser_entry_live(heap[0]):
-                return heap[0]
-            heapq.heappop(heap)
+    def top_adviser(self, heap: FreeHeap) -> AdviserEntry | None:
+        entries = heap.entries
+        while entries:
+            if self.adviser_entry_live(entries[0]):
+                return entries[0]
+            heapq.heappop(entries)
         return None
 
     def head_contact(self, cls: ContactClass) -> ContactEntry | None:

@@ -10,7 +10,7 @@ from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules, SiteOption
 
 if TYPE_CHECKING:
-    from allo.routing.pool import Pool
+    from allo.routing.pool import Filing, Pool
 
 
 class ContactPhase(StrEnum):
@@ -33,6 +33,7 @@ class AdviserRecord:
         "adviser",
         "available_since",
         "counts",
+        "filing",
         "fill_load",
         "id",
         "live_load",
@@ -56,6 +57,7 @@ class AdviserRecord:
         self.available_since = now
         self.version = 0
         self.pools: list[Pool] = []
+        self.filing: dict[Channel, list[Filing]] = {channel: [] for channel in Channel}
         # Pending offers, by contact id, to withdraw them at logout.
         self.offers: dict[int, None] = {}
 

@@ -56,10 +56,15 @@ def tier_table(
     return tuple(steps)
 
 
-def step_at(table: Sequence[TierStep], waited: float) -> TierStep:
-    """The step in force after `waited` seconds (tables are short: a reverse scan is fastest)."""
+def step_at(table: Sequence[TierStep], since: float, now: float) -> TierStep:
+    """The step in force at `now` for a contact whose tiers count from `since`.
+
+    Compared as `since + after <= now`, the very sum a tier timer is due at, so that a timer
+    firing at its due time always finds its tier open (`now - since` may round below it).
+    Tables are short: a reverse scan is fastest.
+    """
     for step in reversed(table):
-        if step.after <= waited:
+        if since + step.after <= now:
             return step
     return table[0]
 
