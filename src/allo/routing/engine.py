@@ -29,7 +29,7 @@ from allo.routing.decisions import (
     WaitEstimate,
 )
 from allo.routing.eligibility import EligibilityIndex, is_eligible, skill_score
-from allo.routing.ewt import estimate, ewma, waiting_ahead
+from allo.routing.ewt import estimate, ewma, record_start, waiting_ahead
 from allo.routing.matching import best_adviser, best_contact
 from allo.routing.policy import (
     ANY_SITE,
@@ -169,7 +169,8 @@ class RoutingEngine:
             return best_adviser(pool, channel, sites, frozenset(), self._rules) is not None
 
         aht = queue.handling_time(channel)
-        return estimate(self._table(queue, option), pool, channel, ahead, aht, has_free)
+        table = self._table(queue, option)
+        return estimate(table, pool, channel, ahead, aht, self._now, has_free)
 
     def queue_status(self, queue_id: int) -> QueueStatus | None:
         queue = self._queues.get(queue_id)
@@ -496,6 +497,7 @@ class RoutingEngine:
         adviser.offers[contact.id] = None
         adviser.available_since = now
         contact.pool.service_changed(contact.channel, adviser.site_id, +1)
+        record_start(contact.pool, contact.channel, adviser.site_id, now)
         expires = now + contact.pool.queue.policy.offer_timeout
         self._timers.add(expires, TimerKind.OFFER_EXPIRY, contact.id, contact.offer_seq)
         queue_id = contact.pool.queue_id

@@ -30,19 +30,44 @@ def waiting_ahead(pool: Pool, channel: Channel, priority: int) -> int:
     return sum(n for (ch, p), n in pool.waiting.items() if ch is wanted and p >= priority)
 
 
-def servers(pool: Pool, channel: Channel, sites: SiteSet) -> float:
+# Time constant of the observed service-start rate (seconds).
+RATE_MEMORY = 300.0
+
+
+def record_start(pool: Pool, channel: Channel, site_id: int, now: float) -> None:
+    """Count one service start: a rate decaying with RATE_MEMORY (starts per second)."""
+    key = (ewt_channel(channel), site_id)
+    held = pool.starts.get(key)
+    if held is None:
+        pool.starts[key] = [1.0 / RATE_MEMORY, now]
+        return
+    held[0] = held[0] * math.exp((held[1] - now) / RATE_MEMORY) + 1.0 / RATE_MEMORY
+    held[1] = now
+
+
+def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: float) -> float:
+    """Contacts per second the sites will take from this pool's line.
+
+    The larger of two views: contacts in service over the handling time (Little's law), and
+    the rate at which service started lately. The second catches advisers shared with other
+    queues turning to this one as its contacts become the oldest waiting.
+    """
     wanted = ewt_channel(channel)
     busy = sum(
         n
         for (ch, site), n in pool.in_service.items()
         if ch is wanted and (sites is None or site in sites)
     )
-    if busy:
-        return float(busy)
-    # Nobody is on this queue yet: assume one adviser will turn to it if any could.
+    observed = sum(
+        rate * math.exp((last - now) / RATE_MEMORY)
+        for (ch, site), (rate, last) in pool.starts.items()
+        if ch is wanted and (sites is None or site in sites)
+    )
+    # However quiet the queue, one adviser who could answer will turn to it in time.
     members = pool.site_members
     present = any(n > 0 for site, n in members.items() if sites is None or site in sites)
-    return 1.0 if present else 0.0
+    floor = 1.0 / aht if present else 0.0
+    return max(busy / aht, observed, floor)
 
 
 def estimate(
@@ -51,6 +76,7 @@ def estimate(
     channel: Channel,
     ahead: int,
     aht: float,
+    now: float,
     has_free: Callable[[SiteSet], bool],
 ) -> float | None:
     """Seconds until a contact just put in line, behind `ahead` others, is answered.
@@ -64,7 +90,7 @@ def estimate(
         end = table[number + 1].after if number + 1 < len(table) else math.inf
         if number > 0 and has_free(step.sites):
             return clock
-        rate = servers(pool, channel, step.sites) / aht
+        rate = service_rate(pool, channel, step.sites, aht, now)
         if rate > 0:
             if position / rate <= end - clock:
                 return clock + position / rate

@@ -85,6 +85,7 @@ class Pool:
         "members",
         "queue",
         "site_members",
+        "starts",
         "waiting",
     )
 
@@ -112,6 +113,8 @@ class Pool:
         # the inputs of the wait estimate.
         self.waiting: dict[tuple[Channel, int], int] = {}
         self.in_service: dict[tuple[Channel, int], int] = {}
+        # Decaying rate of service starts per (channel, site): [rate, time of last start].
+        self.starts: dict[tuple[Channel, int], list[float]] = {}
 
     @property
     def queue_id(self) -> int:
