@@ -11,7 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from allo import __version__
-from allo.api import errors, routes_auth, routes_config, routes_data, routes_routing, web
+from allo.api import (
+    errors,
+    routes_auth,
+    routes_config,
+    routes_data,
+    routes_email,
+    routes_routing,
+    web,
+)
 from allo.services.bus import EventBus
 from allo.services.router import start_in_thread
 from allo.settings import Settings
@@ -35,7 +43,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     router = None
     if app.state.settings.run_router:
         router = start_in_thread(app.state.store)
+    mail = None
+    if app.state.settings.run_mail:
+        from allo.channels.email.worker import MailWorker
+
+        mail = MailWorker(app.state.store, app.state.settings)
+        mail.start()
     yield
+    if mail is not None:
+        mail.stop()
     if router is not None:
         thread, stop = router
         stop.set()
@@ -56,6 +72,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_config.router)
     app.include_router(routes_data.router)
     app.include_router(routes_routing.router)
+    app.include_router(routes_email.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
