@@ -140,6 +140,7 @@ def reply(
 ) -> EmailRow:
     """The adviser handling the contact answers; the reply-time clock of the thread stops."""
     actor.require(Permission.WRITE_CONTACTS)
+    get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)  # 404 before 403
     if actor.role is not Role.ADVISER:
         raise Forbidden("only the adviser handling the contact answers it")
     contact = email_contact(uow, actor, contact_id)  # another adviser's contact: Forbidden
@@ -223,7 +224,8 @@ def claim_outgoing(uow: UnitOfWork, email_id: int) -> bool:
 def mark_sent(uow: UnitOfWork, email_id: int, raw: bytes) -> None:
     row = uow.session.get(EmailRow, email_id)
     assert row is not None
-    row.status = "sent"
+    if row.status == "queued":  # a bounce may already have come back for it
+        row.status = "sent"
     row.raw = raw
     row.raw_size = len(raw)
     row.attempts += 1

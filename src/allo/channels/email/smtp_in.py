@@ -44,9 +44,11 @@ class InboundHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
+        sender = envelope.mail_from or ""
+        sender = "" if sender == "<>" else sender  # aiosmtpd keeps the brackets of the null path
         try:
             stored = await asyncio.to_thread(
-                accept, self.store, self.settings, raw, envelope.mail_from or "", envelope.rcpt_tos
+                accept, self.store, self.settings, raw, sender, envelope.rcpt_tos
             )
         except Exception:
             log.exception("could not store a message from %r", envelope.mail_from)
