@@ -4,11 +4,16 @@ out (to an aiosmtpd server standing in for the customer's provider), on SQLite a
 from __future__ import annotations
 
 import email.policy
+import os
+import signal
 import smtplib
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,10 +24,13 @@ from allo.channels.email import inbox, smtp_in
 from allo.channels.email.imap_in import poll_once
 from allo.channels.email.worker import MailWorker
 from allo.domain.roles import Role
-from allo.services import email_desk, offers
+from allo.services import accounts, email_desk, offers, queues
+from allo.services.bus import EventBus
 from allo.services.email_inbound import EMAIL_PRIORITY
 from allo.services.principal import system_principal
 from allo.settings import Settings
+from allo.store.database import make_engine
+from allo.store.migrate import upgrade
 from allo.store.tables import (
     ContactRow,
     EmailAttachmentRow,
@@ -293,6 +301,7 @@ def _hostile(ack_id: str) -> list[tuple[str, bytes, str]]:
         ("ours", mail("ours@example.fr", sender=SUPPORT), SUPPORT),
         ("hops", received + mail("hops@example.fr"), JEAN),
         ("nul", mail("nul@example.fr", "Nul", "a\x00b é"), JEAN),
+        ("long-from", mail("long-from@example.fr", sender="a" * 300 + "@example.fr"), JEAN),
         ("duplicate", mail("m1@example.fr", "Encore", "copie"), JEAN),
         ("no-id", mail(None, "Sans identifiant"), JEAN),
         ("no-id-again", mail(None, "Sans identifiant"), JEAN),
@@ -334,6 +343,7 @@ def test_a_hostile_corpus_is_stored_whole_and_never_answered(
         ("loop", "loop"),
         ("ours", "loop"),
         ("hops", "loop"),
+        ("long-from", "no_sender"),
     ]:
         row = _stored(store, f"{name}@example.fr" if name != "bounce" else "dsn1@mx.example.fr")
         assert row.status == "kept" and reason in row.meta["reasons"], name
@@ -462,3 +472,45 @@ def test_mailboxes_are_configured_by_admins(
         json={"reply_target_seconds": 4 * 3600},
     )
     assert queue.json()["reply_target_seconds"] == 4 * 3600
+
+
+def test_allo_mail_runs_the_listener_until_sigterm(tmp_path: Path, clock: FakeClock) -> None:
+    """`allo mail` as a real process: accepts a message, stores it, stops cleanly."""
+    url = f"sqlite:///{tmp_path / 'mail.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    store = Store(engine, EventBus(), clock)
+    with store.unit_of_work() as uow:
+        tenant = accounts.create_tenant(uow, "acme", "Acme")
+        actor = system_principal(tenant.id)
+        queue = queues.create_queue(uow, actor, {"name": "Courrier"})
+        email_desk.create_mailbox(uow, actor, {"address": SUPPORT, "queue_id": queue.id})
+    port = free_port()
+    env = {**os.environ, "ALLO_DATABASE_URL": url, "ALLO_SMTP_OUT_PORT": str(free_port())}
+    command = [
+        sys.executable,
+        "-c",
+        "from allo.cli import main; main()",
+        "mail",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        settings = Settings(database_url=url, smtp_listen_port=port)
+        wait_until(lambda: _try_send(settings, mail("cli@example.fr")), timeout=20)
+        assert _stored(store, "cli@example.fr").status == "routed"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+        engine.dispose()
+    assert process.returncode == 0, output
+    assert f"127.0.0.1:{port}" in output
+
+
+def _try_send(settings: Settings, raw: bytes) -> bool:
+    try:
+        send(settings, raw)
+    except OSError:
+        return False
+    return True

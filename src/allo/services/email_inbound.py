@@ -335,7 +335,7 @@ def _customer_for(uow: UnitOfWork, row: EmailRow) -> int:
     if found is not None:
         return found
     name = str(row.meta.get("from_name") or "").split()
-    first = name[0] if name else address.split("@")[0]
+    first = (name[0] if name else address.split("@")[0]) or address
     last = " ".join(name[1:]) or "-"
     data = {"first_name": first[:200], "last_name": last[:200], "email": address}
     return customers.create_customer(uow, system_principal(row.tenant_id), data)

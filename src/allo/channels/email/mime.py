@@ -93,7 +93,7 @@ def _address(message: Message, name: str, warnings: list[str]) -> tuple[str, str
         return None
     found = email.utils.getaddresses([value])
     for display, address in found:
-        if "@" in address and " " not in address.strip():
+        if "@" in address and " " not in address.strip() and len(address) <= 254:
             return display.strip(), address.strip().lower()
     warnings.append(f"header {name}: no usable address")
     return None
@@ -103,7 +103,8 @@ def _addresses(message: Message, name: str, warnings: list[str]) -> tuple[str, .
     value = _header(message, name, warnings)
     if not value:
         return ()
-    return tuple(a.lower() for _, a in email.utils.getaddresses([value]) if "@" in a)[:100]
+    found = email.utils.getaddresses([value])
+    return tuple(a.lower() for _, a in found if "@" in a and len(a) <= 254)[:100]
 
 
 def _decoded(part: Message, warnings: list[str]) -> bytes:
@@ -169,8 +170,12 @@ def _attach(part: Message, index: int, body: _Body) -> None:
     if kept is None:
         body.warnings.append(f"attachment {index} over {body.size_limit} bytes, raw only")
     body.attachments.append(
-        Attachment(_filename(part, index), part.get_content_type()[:100], len(data), kept)
+        Attachment(_filename(part, index), _printable(part.get_content_type()), len(data), kept)
     )
+
+
+def _printable(text: str, limit: int = 100) -> str:
+    return re.sub(r"[^\x21-\x7e]", "", text)[:limit] or "application/octet-stream"
 
 
 def _bounce_ids(message: Message) -> list[str]:
