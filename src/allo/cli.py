@@ -1,4 +1,4 @@
-"""The `allo` command: serve, demo, db upgrade, tenant and user management."""
+"""The `allo` command: serve, router, mail, demo, db upgrade, tenant and user management."""
 
 from __future__ import annotations
 
@@ -187,6 +187,44 @@ def router(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     RouterHost(make_store(settings), tenant).run(stop)
+
+
+@app.command()
+@friendly_errors
+def mail(
+    host: Annotated[str | None, typer.Option(help="SMTP listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="SMTP listen port.")] = None,
+    listen: Annotated[
+        bool, typer.Option("--listen/--no-listen", help="Run the SMTP listener.")
+    ] = True,
+    database_url: DbUrl = None,
+) -> None:
+    """Receive email (SMTP listener, IMAP poller when ALLO_IMAP_HOST is set) and send the outbox."""
+    import logging
+    import signal
+    import threading
+
+    from allo.api.app import make_store
+    from allo.channels.email.worker import MailWorker
+
+    settings = settings_with(database_url, smtp_listen_host=host, smtp_listen_port=port)
+    _check_schema(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker = MailWorker(make_store(settings), settings, listen=listen)
+    worker.start()
+    if listen:
+        address = f"{settings.smtp_listen_host}:{settings.smtp_listen_port}"
+        console.print(t("cli.mail_listening", address=address))
+    if settings.imap_host:
+        mailbox = f"{settings.imap_user}@{settings.imap_host}/{settings.imap_folder}"
+        console.print(t("cli.mail_imap", mailbox=mailbox, seconds=settings.imap_poll_seconds))
+    try:
+        stop.wait()
+    finally:
+        worker.stop()
 
 
 def _check_schema(settings: Settings) -> None:

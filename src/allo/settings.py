@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +27,35 @@ class Settings(BaseSettings):
     # Public chat: new chats and messages per minute from one address (abuse protection).
     chat_starts_per_minute: int = 20
     chat_messages_per_minute: int = 240
+
+    # Email (docs/email.md). Inbound SMTP listener, run by `allo mail` (or inside `allo
+    # serve` with run_mail): mail for the addresses of email_mailboxes is accepted.
+    run_mail: bool = False
+    smtp_listen_host: str = "127.0.0.1"
+    smtp_listen_port: int = 2525
+    mail_max_bytes: int = 25 * 1024 * 1024  # larger messages are refused with SMTP 552
+    mail_max_recipients: int = 50
+    mail_attachment_max_bytes: int = 10 * 1024 * 1024  # larger parts stay in the raw only
+    mail_body_max_bytes: int = 256 * 1024  # text shown in the conversation; raw keeps all
+    mail_acks_per_sender_per_day: int = 3
+    # Outbound: every reply and acknowledgement goes through this SMTP server.
+    smtp_out_host: str = "127.0.0.1"
+    smtp_out_port: int = 25
+    smtp_out_user: str = ""
+    smtp_out_password: SecretStr = SecretStr("")
+    smtp_out_starttls: bool = False
+    smtp_out_ssl: bool = False
+    smtp_out_timeout: float = 30.0
+    smtp_out_max_attempts: int = 8
+    # IMAP polling, the alternative to the listener for an existing mailbox (off if no host).
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_user: str = ""
+    imap_password: SecretStr = SecretStr("")
+    imap_folder: str = "INBOX"
+    imap_address: str = ""  # the Allo mailbox address this mailbox receives for
+    imap_poll_seconds: float = 60.0
 
 
 @lru_cache(maxsize=1)

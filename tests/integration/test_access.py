@@ -121,6 +121,21 @@ ENDPOINTS = [
         frozenset({A, S}),
         {"routing_policy": {"tiers": [{"after": 0, "chosen": True}, {"after": 60}]}},
     ),
+    # Email: the fixture's contact is a chat, so readers get 409 (allowed), others 403.
+    Endpoint("GET", "/api/v1/contacts/{contact}/email", frozenset({A, S})),
+    # Only the adviser handling the contact replies (this one is nobody's).
+    Endpoint("POST", "/api/v1/contacts/{contact}/email/reply", frozenset(), {"body": "Bonjour"}),
+    Endpoint("GET", "/api/v1/contacts/{contact}/email/attachments/{attachment}", frozenset({A, S})),
+    Endpoint("GET", "/api/v1/email/service-level", ALL, tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/email/mailboxes", ALL, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/email/mailboxes",
+        frozenset({A}),
+        {"address": "box-{n}@acme.test", "queue_id": "{queue}"},
+        tenant_scoped_id=True,
+    ),
+    Endpoint("PATCH", "/api/v1/email/mailboxes/{mailbox}", frozenset({A}), {"acknowledge": False}),
     Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]
@@ -152,7 +167,12 @@ def ids_with_contact(client: TestClient, acme: Tenant) -> dict[str, int]:
         headers=acme.auth(A),
         json={"channel": "chat", "queue_id": acme.ids["queue"]},
     ).json()
-    return {**acme.ids, "contact": contact["id"]}
+    mailbox = client.post(
+        "/api/v1/email/mailboxes",
+        headers=acme.auth(A),
+        json={"address": "support@acme.test", "queue_id": acme.ids["queue"]},
+    ).json()
+    return {**acme.ids, "contact": contact["id"], "mailbox": mailbox["id"], "attachment": 1}
 
 
 def test_the_table_covers_every_api_route(client: TestClient) -> None:
@@ -173,6 +193,8 @@ def _template(path: str) -> str:
         "{queue}": "{queue_id}",
         "{customer}": "{customer_id}",
         "{contact}": "{contact_id}",
+        "{attachment}": "{attachment_id}",
+        "{mailbox}": "{mailbox_id}",
     }
     for filled, template in names.items():
         path = path.replace(filled, template)

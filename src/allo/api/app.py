@@ -18,6 +18,7 @@ from allo.api import (
     routes_config,
     routes_data,
     routes_desk,
+    routes_email,
     routes_public,
     routes_routing,
     web,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_data.router)
     app.include_router(routes_routing.router)
     app.include_router(routes_desk.router)
+    app.include_router(routes_email.router)
     app.include_router(routes_public.router)
     app.include_router(routes_public.pages)
     app.include_router(ws.router)

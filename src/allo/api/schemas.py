@@ -156,6 +156,7 @@ class QueueIn(Strict):
     opening_hours: OpeningHoursIn | None = None
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
     routing_policy: dict[str, Any] | None = None
+    reply_target_seconds: Annotated[int, Field(gt=0, le=86_400 * 30)] | None = None
 
 
 class QueuePatch(Strict):
@@ -168,6 +169,7 @@ class QueuePatch(Strict):
     opening_hours: OpeningHoursIn | None = None
     priority: Annotated[int, Field(ge=-100, le=100)] | None = None
     routing_policy: dict[str, Any] | None = None
+    reply_target_seconds: Annotated[int, Field(gt=0, le=86_400 * 30)] | None = None
 
 
 class QueueOut(Out):
@@ -181,6 +183,7 @@ class QueueOut(Out):
     opening_hours: dict[str, Any]
     priority: int
     routing_policy: dict[str, Any]
+    reply_target_seconds: int
     created_at: datetime
     updated_at: datetime
 

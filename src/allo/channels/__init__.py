@@ -1,0 +1,1 @@
+"""Channels: the transports customers reach Allo by (email today; chat, voice, callback)."""

@@ -71,6 +71,12 @@ async def start(settings: Settings, store: Store, hub: Hub) -> Background:
         host = RouterHost(store)
         background.cleanups.append(store.bus.subscribe(host.notify))
         background.thread("allo-router", host.run)
+    if settings.run_mail:
+        from allo.channels.email.worker import MailWorker
+
+        mail = MailWorker(store, settings)
+        mail.start()
+        background.cleanups.append(mail.stop)
     if settings.demo_bots:
         from allo.demo_bots import DemoBots
 

@@ -57,6 +57,7 @@ def create_queue(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> Que
         "sl_seconds": 20,
         "priority": 0,
         "routing_policy": {},
+        "reply_target_seconds": 86_400,
         "opening_hours": {"timezone": defaults.timezone, "weekly": dict(defaults.weekly)},
         **data,
     }

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -137,6 +138,8 @@ class QueueRow(Base):
     priority: Mapped[int] = mapped_column(Integer)
     # The routing policy as JSON (see services/routing_policy.py); {} is the default policy.
     routing_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Email reply-time target: a customer email should get an adviser's reply within it.
+    reply_target_seconds: Mapped[int] = mapped_column(Integer, default=86_400)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
@@ -254,3 +257,87 @@ class ChatSessionRow(Base):
     last_seen_at: Mapped[datetime]
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MailboxRow(Base):
+    """An address Allo receives mail for (e.g. support@acme.fr), and the queue it feeds."""
+
+    __tablename__ = "email_mailboxes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    acknowledge: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class EmailThreadRow(Base):
+    """A conversation by email: its reference token and the contact currently answering it."""
+
+    __tablename__ = "email_threads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("email_mailboxes.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True)
+    customer_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500))
+    root_message_id: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EmailRow(Base):
+    """One email in or out, with its raw bytes: what was accepted is kept whole."""
+
+    __tablename__ = "email_messages"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("email_mailboxes.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("email_threads.id"), nullable=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    contact_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_messages.id"), nullable=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))  # in, out
+    # in: received, routed, kept (machine mail, not routed); out: queued, sent, failed, bounced
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # customer, bounce, auto, ack, reply
+    message_id: Mapped[str] = mapped_column(String(500))
+    envelope_from: Mapped[str] = mapped_column(String(254))
+    from_address: Mapped[str] = mapped_column(String(254))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500))
+    # Parsed headers, text, warnings and safety reasons (in); text and threading (out).
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    raw_size: Mapped[int] = mapped_column(Integer)
+    # A customer email that starts a wait for a reply, and when that reply went out.
+    awaits_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "direction", "message_id"),
+        Index("ix_email_messages_thread_id_id", "thread_id", "id"),
+        Index("ix_email_messages_status", "direction", "status"),
+    )
+
+
+class EmailAttachmentRow(Base):
+    __tablename__ = "email_attachments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    email_id: Mapped[int] = mapped_column(ForeignKey("email_messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # None when over the size limit: the part then exists only inside the raw message.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
