@@ -96,9 +96,36 @@ ENDPOINTS = [
         tenant_scoped_id=True,
     ),
     Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/contacts/{contact}/messages",
+        frozenset({A, S, V}),
+        {"author": "customer", "body": "Bonjour, ma box ne marche plus"},
+    ),
+    Endpoint("GET", "/api/v1/contacts/{contact}/messages", ALL),
+    Endpoint("GET", "/api/v1/contacts/{contact}/insight", ALL),
+    Endpoint("GET", "/api/v1/insights/contacts", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("POST", "/api/v1/insights/analyse", frozenset({A, S}), {}, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/insights/topics/refresh",
+        frozenset({A, S}),
+        {"k": 1},
+        tenant_scoped_id=False,
+    ),
+    Endpoint("GET", "/api/v1/insights/topics", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/insights/voc", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/ideas", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("PATCH", "/api/v1/ideas/{idea}", frozenset({A, S}), {"title": "Un mode sombre"}),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]
-PUBLIC = {("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/login"),
+    # The idea board is public by design (tested in test_ideas.py).
+    ("GET", "/api/public/ideas/{key}"),
+    ("POST", "/api/public/ideas/{key}"),
+    ("POST", "/api/public/ideas/{key}/{idea_id}/vote"),
+}
 
 
 def fill(value: Any, ids: dict[str, int], n: int) -> Any:
@@ -124,9 +151,10 @@ def ids_with_contact(client: TestClient, acme: Tenant) -> dict[str, int]:
     contact = client.post(
         "/api/v1/contacts",
         headers=acme.auth(A),
-        json={"channel": "chat", "queue_id": acme.ids["queue"]},
+        json={"channel": "chat", "queue_id": acme.ids["queue"], "subject": "facture fausse"},
     ).json()
-    return {**acme.ids, "contact": contact["id"]}
+    idea = client.post("/api/public/ideas/acme", json={"text": "Un mode sombre dans l'appli"})
+    return {**acme.ids, "contact": contact["id"], "idea": idea.json()["id"]}
 
 
 def test_the_table_covers_every_api_route(client: TestClient) -> None:
@@ -147,6 +175,7 @@ def _template(path: str) -> str:
         "{queue}": "{queue_id}",
         "{customer}": "{customer_id}",
         "{contact}": "{contact_id}",
+        "{idea}": "{idea_id}",
     }
     for filled, template in names.items():
         path = path.replace(filled, template)

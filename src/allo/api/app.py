@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from allo import __version__
-from allo.api import errors, routes_auth, routes_config, routes_data, web
+from allo.api import (
+    errors,
+    routes_auth,
+    routes_config,
+    routes_data,
+    routes_insights,
+    web,
+    web_insights,
+)
+from allo.services import insights
 from allo.services.bus import EventBus
 from allo.settings import Settings
 from allo.store.database import make_engine
@@ -36,10 +45,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store or make_store(settings)
     errors.install(app)
+    insights.subscribe(app.state.store)
     app.include_router(routes_auth.router)
     app.include_router(routes_config.router)
     app.include_router(routes_data.router)
+    app.include_router(routes_insights.router)
+    app.include_router(routes_insights.public)
     app.include_router(web.router)
+    app.include_router(web_insights.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/healthz", include_in_schema=False)

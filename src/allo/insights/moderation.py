@@ -59,7 +59,7 @@ class Screening:
 def screen(text: str) -> Screening:
     """What a text contains that may not be published or kept as written. Harsh words about a
     service ('nul', 'pourri') are allowed; words insulting people are not."""
-    tokens = words(text)
+    tokens = [word.split("'")[-1] for word in words(text)]  # d'abrutis → abrutis
     insults = [w for w in tokens if w in INSULTS]
     folded = fold(text)
     health = [w for w in tokens if w in HEALTH]

@@ -61,10 +61,9 @@ _STREET_TYPES = (
 )
 _STREET_WORD = r"(?:d'|l'|de |du |des |la |le |les |saint-|sainte-)*[A-ZÉÈÎÔa-zéèêàâîôûç][\w'-]*"
 _ADDRESS = re.compile(
-    rf"\b\d{{1,4}}(?: ?(?:bis|ter|b))?,? (?:{_STREET_TYPES}) {_STREET_WORD}"
+    rf"\b\d{{1,4}}(?: ?(?:bis|ter|b))?,? (?i:{_STREET_TYPES}) {_STREET_WORD}"
     r"(?: [A-ZÉÈ][\w'-]*){0,3}"
-    r"(?:,? \d{5}(?: [A-ZÉÈ][\w'-]+(?:[ -][A-ZÉÈ][\w'-]+)*)?)?",
-    re.IGNORECASE,
+    r"(?:,? \d{5}(?: [A-ZÉÈ][\w'-]+(?:[ -][A-ZÉÈ][\w'-]+)*)?)?"
 )
 _CIVILITY = re.compile(
     r"\b(?:M\.|Mr\.?|Mme|Mlle|Monsieur|Madame|Mademoiselle|Maître|Me|Dr|Docteur)"
