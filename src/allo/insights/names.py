@@ -31,7 +31,8 @@ NOT_NAMES = word_set(
     bonjour bonsoir merci super bravo top salut slt bjr coucou hello cordialement madame
     monsieur orange free sfr bouygues sosh edf engie enedis grdf linky livebox freebox bbox
     netflix apple google paypal visa mastercard amazon android iphone whatsapp sav pdl rib
-    iban puk rio
+    iban puk rio fibre box facture colis compteur carte appli livraison commande forfait
+    reseau réseau client ligne internet wifi merci bonne nous
     """
 )
 

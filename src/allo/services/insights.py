@@ -21,6 +21,7 @@ from allo.domain.events import Event
 from allo.domain.privacy import Visibility, visibility
 from allo.domain.roles import Permission
 from allo.insights.chart import stacked_bars
+from allo.insights.classify import Reading
 from allo.insights.engine import Analyser, default_analyser
 from allo.insights.ideas import IdeaOrigin, IdeaStatus, make_title
 from allo.insights.labels import Intent
@@ -216,9 +217,7 @@ def analyse_contacts(
     topics = _active_topics(uow, pairs[0][0].tenant_id)
     stored = []
     for (contact, text), reading in zip(pairs, readings, strict=True):
-        row = _upsert_insight(uow, contact, text, engine.version)
-        row.intent, row.intent_score = reading.intent.value, reading.intent_score
-        row.sentiment, row.sentiment_score = reading.sentiment.value, reading.sentiment_score
+        row = _upsert_insight(uow, contact, text, engine.version, reading)
         row.topic_id = assign_topic(text, topics)
         stored.append(row)
         uow.session.flush()
@@ -245,8 +244,9 @@ def _site_of(uow: UnitOfWork, contact: ContactRow) -> int | None:
 
 
 def _upsert_insight(
-    uow: UnitOfWork, contact: ContactRow, text: str, version: str
+    uow: UnitOfWork, contact: ContactRow, text: str, version: str, reading: Reading
 ) -> ContactInsightRow:
+    site_id = _site_of(uow, contact)  # read before adding a half-filled row (autoflush)
     row = uow.session.scalar(
         select(ContactInsightRow).where(ContactInsightRow.contact_id == contact.id)
     )
@@ -254,13 +254,15 @@ def _upsert_insight(
         row = ContactInsightRow(
             tenant_id=contact.tenant_id, contact_id=contact.id, contact_at=contact.created_at
         )
-        uow.session.add(row)
     row.queue_id = contact.queue_id
-    row.site_id = _site_of(uow, contact) or row.site_id
+    row.site_id = site_id or row.site_id
     row.channel = contact.channel
+    row.intent, row.intent_score = reading.intent.value, reading.intent_score
+    row.sentiment, row.sentiment_score = reading.sentiment.value, reading.sentiment_score
     row.text_redacted = text
     row.model_version = version
     row.analysed_at = uow.now()
+    uow.session.add(row)
     return row
 
 
