@@ -67,9 +67,12 @@ class SpacyNames:
 
     def find(self, texts: Sequence[str]) -> list[list[Span]]:
         nlp = self._nlp or self._load()
-        found: list[list[Span]] = []
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.batch_size), strict=True):
-            found.append(list(_person_spans(text, doc.ents)))
+        found: list[list[Span]] = [[] for _ in texts]
+        # The model finds no person in a text without a capital letter: skip those (SMS style).
+        wanted = [i for i, text in enumerate(texts) if any(c.isupper() for c in text)]
+        docs = nlp.pipe([texts[i] for i in wanted], batch_size=self.batch_size)
+        for index, doc in zip(wanted, docs, strict=True):
+            found[index] = list(_person_spans(texts[index], doc.ents))
         return found
 
 
