@@ -1,8 +1,9 @@
 """Conversations for the demo tenant: two weeks of telecom contacts with customer messages,
 a fibre outage in Lyon this morning (so the wall shows an alert) and a few answered ideas.
 
-Messages come from the telecom part of the labelled data set; contacts are then spread over
-the past fourteen days by rewriting their timestamps, which only a demo may do.
+Messages come from the telecom part of the labelled data set. To keep `allo demo` quick, the
+contacts are then closed by an adviser and spread over the past fourteen days by rewriting
+their rows directly (no lifecycle events), which only a demo may do.
 """
 
 from __future__ import annotations
@@ -64,15 +65,15 @@ def seed_insights(store: Store, tenant_id: int, queue_ids: list[int], seed: int 
         )
     ages: dict[int, timedelta] = {}
     for text in history:
-        contact_id = _contact_with_message(store, actor, rng, queue_ids, advisers, text)
+        contact_id = _contact_with_message(store, actor, rng, queue_ids, text)
         ages[contact_id] = timedelta(hours=rng.uniform(26, DAYS * 24))
     for index, text in enumerate(FIBRE_WEEK):
-        contact_id = _contact_with_message(store, actor, rng, queue_ids, advisers, text)
+        contact_id = _contact_with_message(store, actor, rng, queue_ids, text)
         ages[contact_id] = timedelta(days=2 + index * 0.8)
     for index, text in enumerate(OUTAGE):
-        contact_id = _contact_with_message(store, actor, rng, queue_ids[1:2], advisers, text)
+        contact_id = _contact_with_message(store, actor, rng, queue_ids[1:2], text)
         ages[contact_id] = timedelta(minutes=20 + 25 * index)
-    _spread_over_time(store, ages)
+    _close_and_spread(store, ages, rng, advisers)
     with store.unit_of_work() as uow:
         insights.refresh_topics(uow, actor)
     with store.unit_of_work() as uow:
@@ -87,22 +88,19 @@ def _contact_with_message(
     actor: Principal,
     rng: random.Random,
     queue_ids: list[int],
-    advisers: list[int],
     text: str,
 ) -> int:
     channel = rng.choice(["chat", "email", "voice"])
     with store.unit_of_work() as uow:
         data = {"channel": channel, "queue_id": rng.choice(queue_ids)}
         contact = contacts.create_contact(uow, actor, data)
-        adviser = rng.choice(advisers)
-        contacts.move_contact(uow, actor, contact.id, ContactStatus.OFFERED, adviser)
-        contacts.move_contact(uow, actor, contact.id, ContactStatus.IN_PROGRESS)
         insights.add_message(uow, actor, contact.id, "customer", text)
-        contacts.move_contact(uow, actor, contact.id, ContactStatus.CLOSED)
         return contact.id
 
 
-def _spread_over_time(store: Store, ages: dict[int, timedelta]) -> None:
+def _close_and_spread(
+    store: Store, ages: dict[int, timedelta], rng: random.Random, advisers: list[int]
+) -> None:
     with store.unit_of_work() as uow:
         now = uow.now()
         for contact_id, age in ages.items():
@@ -110,10 +108,12 @@ def _spread_over_time(store: Store, ages: dict[int, timedelta]) -> None:
             insight = uow.session.scalar(
                 select(ContactInsightRow).where(ContactInsightRow.contact_id == contact_id)
             )
-            if contact is not None:
-                contact.created_at = now - age
-            if insight is not None:
-                insight.contact_at = now - age
+            adviser = uow.session.get(AdviserRow, rng.choice(advisers))
+            if contact is None or insight is None or adviser is None:
+                continue
+            contact.created_at = contact.updated_at = insight.contact_at = now - age
+            contact.adviser_id, contact.status = adviser.id, ContactStatus.CLOSED.value
+            insight.site_id = adviser.site_id
         uow.commit()
 
 
