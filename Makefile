@@ -50,6 +50,7 @@ bench: install-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/routing.py --quick
 	$(BIN)/python bench/planning.py --quick
+	$(BIN)/python bench/insights.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -6,6 +6,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from allo.demo_insights import seed_insights
 from allo.domain.roles import Role
 from allo.services import accounts, advisers, contacts, customers, queues, sites
 from allo.services.principal import system_principal
@@ -191,6 +192,7 @@ def seed_demo(store: Store, seed: int = 2026) -> TenantRow:
                 adviser_id=first_adviser[site_name],
             )
         _seed_customers(uow, actor, rng, queue_ids)
+    seed_insights(store, tenant.id, queue_ids)
     return tenant
 
 

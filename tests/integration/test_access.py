@@ -104,8 +104,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/contacts/{contact}/close", frozenset({A, S}), {}),
     Endpoint("POST", "/api/v1/contacts/{contact}/abandon", frozenset({A, S, V})),
     Endpoint("GET", "/api/v1/desk", frozenset({V}), tenant_scoped_id=False),
-    # Conversations are read by supervisors and by the adviser handling them (nobody here).
-    Endpoint("GET", "/api/v1/contacts/{contact}/messages", frozenset({A, S})),
+    # Everyone lists conversations; the text is masked by site, absent for planners, audited.
+    Endpoint("GET", "/api/v1/contacts/{contact}/messages", ALL),
     Endpoint("POST", "/api/v1/contacts/{contact}/messages", frozenset(), {"body": "Bonjour"}),
     Endpoint("GET", "/api/v1/customers/{customer}/contacts", frozenset({A, S, V})),
     Endpoint("GET", "/api/v1/wall", frozenset({A, S}), tenant_scoped_id=False),
@@ -137,9 +137,29 @@ ENDPOINTS = [
     ),
     Endpoint("PATCH", "/api/v1/email/mailboxes/{mailbox}", frozenset({A}), {"acknowledge": False}),
     Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/contacts/{contact}/insight", ALL),
+    Endpoint("GET", "/api/v1/insights/contacts", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("POST", "/api/v1/insights/analyse", frozenset({A, S}), {}, tenant_scoped_id=False),
+    Endpoint(
+        "POST",
+        "/api/v1/insights/topics/refresh",
+        frozenset({A, S}),
+        {"k": 1},
+        tenant_scoped_id=False,
+    ),
+    Endpoint("GET", "/api/v1/insights/topics", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/insights/voc", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/ideas", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("PATCH", "/api/v1/ideas/{idea}", frozenset({A, S}), {"title": "Un mode sombre"}),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]
-PUBLIC = {("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("POST", "/api/v1/auth/login"),
+    # The idea board is public by design (tested in test_ideas.py).
+    ("GET", "/api/public/ideas/{key}"),
+    ("POST", "/api/public/ideas/{key}"),
+    ("POST", "/api/public/ideas/{key}/{idea_id}/vote"),
+}
 
 
 def fill(value: Any, ids: dict[str, int], n: int) -> Any:
@@ -165,14 +185,21 @@ def ids_with_contact(client: TestClient, acme: Tenant) -> dict[str, int]:
     contact = client.post(
         "/api/v1/contacts",
         headers=acme.auth(A),
-        json={"channel": "chat", "queue_id": acme.ids["queue"]},
+        json={"channel": "chat", "queue_id": acme.ids["queue"], "subject": "facture fausse"},
     ).json()
     mailbox = client.post(
         "/api/v1/email/mailboxes",
         headers=acme.auth(A),
         json={"address": "support@acme.test", "queue_id": acme.ids["queue"]},
     ).json()
-    return {**acme.ids, "contact": contact["id"], "mailbox": mailbox["id"], "attachment": 1}
+    idea = client.post("/api/public/ideas/acme", json={"text": "Un mode sombre dans l'appli"})
+    return {
+        **acme.ids,
+        "contact": contact["id"],
+        "mailbox": mailbox["id"],
+        "attachment": 1,
+        "idea": idea.json()["id"],
+    }
 
 
 def test_the_table_covers_every_api_route(client: TestClient) -> None:
@@ -195,6 +222,7 @@ def _template(path: str) -> str:
         "{contact}": "{contact_id}",
         "{attachment}": "{attachment_id}",
         "{mailbox}": "{mailbox_id}",
+        "{idea}": "{idea_id}",
     }
     for filled, template in names.items():
         path = path.replace(filled, template)

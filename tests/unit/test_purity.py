@@ -7,7 +7,7 @@ import pytest
 
 import allo
 
-PURE_PACKAGES = ("domain", "routing", "planning", "simulation")
+PURE_PACKAGES = ("domain", "routing", "planning", "simulation", "insights")
 FORBIDDEN_MODULES = (
     "fastapi",
     "starlette",

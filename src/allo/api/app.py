@@ -19,9 +19,11 @@ from allo.api import (
     routes_data,
     routes_desk,
     routes_email,
+    routes_insights,
     routes_public,
     routes_routing,
     web,
+    web_insights,
 )
 from allo.realtime import runtime, ws
 from allo.realtime.hub import Hub
@@ -74,10 +76,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_routing.router)
     app.include_router(routes_desk.router)
     app.include_router(routes_email.router)
+    app.include_router(routes_insights.router)
+    app.include_router(routes_insights.public)
     app.include_router(routes_public.router)
     app.include_router(routes_public.pages)
     app.include_router(ws.router)
     app.include_router(web.router)
+    app.include_router(web_insights.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/healthz", include_in_schema=False)

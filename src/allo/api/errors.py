@@ -12,7 +12,7 @@ from allo.api.deps import CsrfFailed
 from allo.api.ratelimit import RateLimited
 from allo.domain.errors import IllegalTransition, InvalidValue
 from allo.i18n import pick_language, t
-from allo.services.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from allo.services.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,15 @@ async def on_rate_limited(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": t("error.rate_limited", _lang(request))}, status_code=429)
 
 
+async def on_too_many(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyRequests)
+    return JSONResponse(
+        {"detail": t("error.too_many", _lang(request), seconds=exc.retry_after)},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": t("error.internal", _lang(request))}, status_code=500)
@@ -113,4 +122,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, on_csrf)
     app.add_exception_handler(Unauthenticated, on_unauthenticated)
     app.add_exception_handler(RateLimited, on_rate_limited)
+    app.add_exception_handler(TooManyRequests, on_too_many)
     app.add_exception_handler(Exception, on_unexpected)

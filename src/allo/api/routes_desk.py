@@ -32,10 +32,13 @@ class MessageOut(BaseModel):
     id: int
     contact_id: int
     author: str
-    body: str
+    body: str | None
+    redacted: bool
     at: str
     bot: bool
     adviser_id: int | None
+    intent: str | None = None
+    sentiment: str | None = None
 
 
 class MessageIn(Strict):
@@ -48,18 +51,6 @@ class SkillsIn(Strict):
 
 class PolicyIn(Strict):
     routing_policy: dict[str, Any]
-
-
-def _message_out(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "contact_id": row.contact_id,
-        "author": row.author_kind,
-        "body": row.body,
-        "at": row.created_at.isoformat(),
-        "bot": bool(row.meta.get("bot")),
-        "adviser_id": row.adviser_id,
-    }
 
 
 @router.get("/desk")
@@ -89,12 +80,13 @@ def desk(uow: Uow, actor: Actor) -> dict[str, Any]:
 def list_messages(
     contact_id: int, uow: Uow, actor: Actor, after: Annotated[int, Query(ge=0)] = 0
 ) -> Any:
-    return [_message_out(m) for m in messages.list_messages(uow, actor, contact_id, after)]
+    return messages.list_messages(uow, actor, contact_id, after)
 
 
 @router.post("/contacts/{contact_id}/messages", response_model=MessageOut, status_code=201)
 def post_message(contact_id: int, body: MessageIn, uow: Uow, actor: Actor) -> Any:
-    return _message_out(messages.post_as_adviser(uow, actor, contact_id, body.body))
+    row = messages.post_as_adviser(uow, actor, contact_id, body.body)
+    return messages.message_view(row, actor.viewer)
 
 
 @router.get("/customers/{customer_id}/contacts", response_model=list[ContactOut])

@@ -19,6 +19,8 @@ class Permission(StrEnum):
     WRITE_CONTACTS = "write_contacts"
     READ_EVENTS = "read_events"
     READ_AUDIT = "read_audit"
+    READ_INSIGHTS = "read_insights"  # voice of the customer: counts, topics, ideas
+    MANAGE_INSIGHTS = "manage_insights"  # re-run analyses and topics, publish and answer ideas
 
 
 P = Permission
@@ -32,10 +34,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.READ_CONTACTS,
             P.WRITE_CONTACTS,
             P.READ_EVENTS,
+            P.READ_INSIGHTS,
+            P.MANAGE_INSIGHTS,
         }
     ),
     # Planners work on volumes and staff, never on customer files.
-    Role.PLANNER: frozenset({P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS}),
+    Role.PLANNER: frozenset({P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS, P.READ_INSIGHTS}),
     Role.ADVISER: frozenset(
         {P.READ_CONFIG, P.READ_CUSTOMERS, P.WRITE_CUSTOMERS, P.READ_CONTACTS, P.WRITE_CONTACTS}
     ),

@@ -15,11 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from allo.realtime.hub import Hub
 from allo.realtime.tail import EventTail
 from allo.services import chat
+from allo.services.insights import InsightsWorker
 from allo.settings import Settings
 from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
 REAP_EVERY = 5.0
+# The insights worker of each store, so that tests can wait for it (`insights_worker`).
+app_state_insights: dict[int, InsightsWorker] = {}
+
+
+def insights_worker(store: Store) -> InsightsWorker:
+    return app_state_insights[id(store)]
 
 
 @dataclass
@@ -77,6 +84,10 @@ async def start(settings: Settings, store: Store, hub: Hub) -> Background:
         mail = MailWorker(store, settings)
         mail.start()
         background.cleanups.append(mail.stop)
+    worker = InsightsWorker(store)
+    background.cleanups.append(store.bus.subscribe(worker.hear))
+    background.thread("allo-insights", worker.run)
+    app_state_insights[id(store)] = worker
     if settings.demo_bots:
         from allo.demo_bots import DemoBots
 

@@ -12,9 +12,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from allo.api.deps import SESSION_COOKIE
+from allo.domain.privacy import Viewer
 from allo.domain.roles import Role
 from allo.realtime.hub import Hub, Subscription, adviser_topic, contact_topic, wall_topic
-from allo.services import chat
+from allo.services import chat, messages
 from allo.services.accounts import principal_for, session_user, token_user
 from allo.services.errors import Unauthenticated
 from allo.services.principal import Principal
@@ -73,11 +74,16 @@ def _staff_topics(actor: Principal) -> set[str]:
     return topics
 
 
-def _load_message(store: Store, message_id: int) -> dict[str, Any] | None:
+def _load_message(
+    store: Store, message_id: int, viewer: Viewer | None = None
+) -> dict[str, Any] | None:
+    """The pushed message: for staff as their site may read it, for customers as they wrote it."""
     with store.unit_of_work() as uow:
         row = uow.session.get(MessageRow, message_id)
         if row is None:
             return None
+        if viewer is not None:
+            return {"kind": "message", **messages.message_view(row, viewer)}
         return {
             "kind": "message",
             "contact_id": row.contact_id,
@@ -111,7 +117,7 @@ async def staff_socket(websocket: WebSocket) -> None:
             handled_by = message["payload"].get("handled_by")
             if handled_by == actor.adviser_id:
                 return await run_in_threadpool(
-                    _load_message, store, message["payload"]["message_id"]
+                    _load_message, store, message["payload"]["message_id"], actor.viewer
                 )
         return message
 

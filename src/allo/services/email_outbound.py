@@ -102,7 +102,7 @@ def thread_of_contact(uow: UnitOfWork, contact: ContactRow) -> EmailThreadRow:
 
 def email_contact(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
     contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
-    messages.check_reader(actor, contact)
+    messages.check_handler_or_supervisor(actor, contact)
     if contact.channel != "email":
         raise Conflict("channel", f"contact {contact_id} is a {contact.channel}, not an email")
     return contact

@@ -27,3 +27,12 @@ class Conflict(DomainError):
 
 class Unauthenticated(DomainError):
     """No valid session or token."""
+
+
+class TooManyRequests(DomainError):
+    """The same voter or address acted too often in a short time (public pages)."""
+
+    def __init__(self, action: str, retry_after: int) -> None:
+        super().__init__(f"too many {action} from this address, retry in {retry_after} s")
+        self.action = action
+        self.retry_after = retry_after

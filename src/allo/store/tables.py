@@ -238,7 +238,12 @@ class MessageRow(Base):
     # customer, adviser, system (announcements) or bot (demo traffic)
     author_kind: Mapped[str] = mapped_column(String(16))
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("advisers.id"), nullable=True)
+    # Never holds payment data in clear: card numbers and IBANs are replaced on the way in.
     body: Mapped[str] = mapped_column(Text)
+    # Every personal datum replaced ([NOM], [TÉL]…): what viewers without a transfer basis
+    # and the analytics read. Filled by patterns at once, then with names by the insights
+    # worker.
+    body_redacted: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Channel details: email headers and attachment references, chat client ids…
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
@@ -341,3 +346,95 @@ class EmailAttachmentRow(Base):
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # None when over the size limit: the part then exists only inside the raw message.
     content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+# --- Conversation insights (issue 9) -------------------------------------------------------
+
+
+class InsightTopicRow(Base):
+    __tablename__ = "insight_topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[list[Any]]
+    size: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class MessageInsightRow(Base):
+    """What one customer message says; analytics only ever hold redacted text."""
+
+    __tablename__ = "message_insights"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("contact_messages.id"), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    intent: Mapped[str] = mapped_column(String(16))
+    intent_score: Mapped[float] = mapped_column(Float)
+    sentiment: Mapped[str] = mapped_column(String(16))
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("insight_topics.id"), nullable=True)
+    text_redacted: Mapped[str] = mapped_column(Text)
+    redactions: Mapped[dict[str, Any]]
+    model_version: Mapped[str] = mapped_column(String(32))
+    analysed_at: Mapped[datetime]
+
+
+class ContactInsightRow(Base):
+    """What a whole contact says, with the queue, site and time the voice of the customer
+    counts by."""
+
+    __tablename__ = "contact_insights"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), unique=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    intent: Mapped[str] = mapped_column(String(16))
+    intent_score: Mapped[float] = mapped_column(Float)
+    sentiment: Mapped[str] = mapped_column(String(16))
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("insight_topics.id"), nullable=True)
+    text_redacted: Mapped[str] = mapped_column(Text)
+    model_version: Mapped[str] = mapped_column(String(32))
+    contact_at: Mapped[datetime]
+    analysed_at: Mapped[datetime]
+    __table_args__ = (Index("ix_contact_insights_tenant_at", "tenant_id", "contact_at"),)
+
+
+class IdeaRow(Base):
+    """An idea on the board: proposed from a contact (staff publish it) or submitted by a
+    customer on the public page. Text is redacted and screened before it is stored."""
+
+    __tablename__ = "ideas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    votes: Mapped[int] = mapped_column(Integer)
+    submitter_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_ideas_submitter_at", "submitter_hash", "created_at"),)
+
+
+class IdeaVoteRow(Base):
+    """One vote per voter and idea; voter and address are kept only as salted hashes."""
+
+    __tablename__ = "idea_votes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id"))
+    voter_hash: Mapped[str] = mapped_column(String(64))
+    ip_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("idea_id", "voter_hash"),
+        Index("ix_idea_votes_ip_at", "ip_hash", "created_at"),
+    )
