@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from rich.progress import Progress
 from allo.domain.errors import InvalidValue
 from allo.planning.calendars import SiteCalendar, public_holidays
 from allo.planning.erlang import StaffingTarget
-from allo.planning.history import HistoryRow, InvalidRow, SlotHistory, history_from_rows
+from allo.planning.history import HistoryRow, SlotHistory, history_from_rows, rows_from_csv
 from allo.planning.plan import QueuePlan, plan
 from allo.planning.shifts import BreakRule, LanguagePolicy, PlanSite, ShiftTemplate
 from allo.planning.staffing import QueueTarget
@@ -27,34 +26,7 @@ console = Console(stderr=True)
 
 def read_history(path: Path) -> dict[str, list[HistoryRow]]:
     """Rows of queue,start,volume[,aht] per queue; row numbers count the header as row 1."""
-    by_queue: dict[str, list[HistoryRow]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"queue", "start", "volume"} - set(reader.fieldnames or [])
-        if missing:
-            raise InvalidValue("header", f"missing column(s): {', '.join(sorted(missing))}")
-        for number, record in enumerate(reader, start=2):
-            by_queue.setdefault(record["queue"], []).append(_row(number, record))
-    if not by_queue:
-        raise InvalidValue("history", "has no rows")
-    return by_queue
-
-
-def _number(row: int, field: str, text: str | None) -> float:
-    try:
-        return float(text or "")
-    except ValueError:
-        raise InvalidRow(row, field, f"{text!r} is not a number") from None
-
-
-def _row(number: int, record: dict[str, str]) -> HistoryRow:
-    try:
-        start = datetime.fromisoformat(record["start"])
-    except ValueError:
-        raise InvalidRow(number, "start", f"{record['start']!r} is not an ISO date-time") from None
-    aht_text = record.get("aht") or None
-    aht = None if aht_text is None else _number(number, "aht", aht_text)
-    return HistoryRow(number, start, _number(number, "volume", record["volume"]), aht)
+    return rows_from_csv(path.read_text(encoding="utf-8"))
 
 
 def _get(obj: dict[str, Any], key: str, where: str, default: Any = ...) -> Any:

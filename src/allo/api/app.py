@@ -11,7 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from allo import __version__
-from allo.api import errors, routes_auth, routes_config, routes_data, routes_routing, web
+from allo.api import (
+    errors,
+    routes_auth,
+    routes_config,
+    routes_data,
+    routes_planning,
+    routes_routing,
+    web,
+)
 from allo.services.bus import EventBus
 from allo.services.router import start_in_thread
 from allo.settings import Settings
@@ -56,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_config.router)
     app.include_router(routes_data.router)
     app.include_router(routes_routing.router)
+    app.include_router(routes_planning.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     WRITE_CONTACTS = "write_contacts"
     READ_EVENTS = "read_events"
     READ_AUDIT = "read_audit"
+    PLAN = "plan"  # forecasts, staffing, shift plans, site calendars
 
 
 P = Permission
@@ -32,10 +33,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.READ_CONTACTS,
             P.WRITE_CONTACTS,
             P.READ_EVENTS,
+            P.PLAN,
         }
     ),
     # Planners work on volumes and staff, never on customer files.
-    Role.PLANNER: frozenset({P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS}),
+    Role.PLANNER: frozenset({P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS, P.PLAN}),
     Role.ADVISER: frozenset(
         {P.READ_CONFIG, P.READ_CUSTOMERS, P.WRITE_CUSTOMERS, P.READ_CONTACTS, P.WRITE_CONTACTS}
     ),
