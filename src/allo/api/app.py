@@ -19,6 +19,7 @@ from allo.api import (
     routes_planning,
     routes_routing,
     web,
+    web_planner,
 )
 from allo.services.bus import EventBus
 from allo.services.router import start_in_thread
@@ -66,6 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_routing.router)
     app.include_router(routes_planning.router)
     app.include_router(web.router)
+    app.include_router(web_planner.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/healthz", include_in_schema=False)
