@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, time
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import typer
@@ -196,7 +197,13 @@ def _run(
         ]
         progress.update(task, advance=1, description="Forecasting and scheduling")
         result = plan(
-            queues, days, sites=sites, templates=templates, policies=policies, time_limit=time_limit
+            queues,
+            days,
+            sites=sites,
+            templates=templates,
+            policies=policies,
+            time_limit=time_limit,
+            stopwatch=perf_counter,
         )
         progress.update(task, advance=2, description="Writing report")
         histories: dict[str, SlotHistory] = {q.name: q.history for q in queues}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -417,6 +418,7 @@ def run_plan(uow: UnitOfWork, actor: Principal, request: PlanRequest) -> PlanRow
         templates=request.shifts or default_shifts(),
         policies=request.policies,
         time_limit=request.time_limit,
+        stopwatch=perf_counter,
     )
     timezones = {s.name: s.calendar.timezone for s in sites}
     histories = {q.name: q.history for q in queue_plans}
