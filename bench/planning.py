@@ -214,7 +214,9 @@ def run_pyworkforce(payload: dict[str, Any], seconds: float) -> None:
 def shift_rows(quick: bool) -> list[Row]:
     problem = shift_problem(quick)
     start = clock.perf_counter()
-    result = schedule(problem, time_limit=20 if quick else 60, mip_gap=0.005)
+    result = schedule(
+        problem, time_limit=20 if quick else 60, mip_gap=0.005, stopwatch=clock.perf_counter
+    )
     ours_s = clock.perf_counter() - start
     payload = pyworkforce_input(problem)
     child = subprocess.run(
@@ -228,20 +230,27 @@ def shift_rows(quick: bool) -> list[Row]:
     cost = {n: c for n, _, _, c in SITES}
     their_cost = sum(v["hours"] * cost[s] for s, v in theirs.items())
     their_s = sum(v["seconds"] for v in theirs.values())
-    columns = len(shift_instances(problem))
+    instances = shift_instances(problem)
+    columns = len(instances) + sum(len(s.placements) for s in instances)
     statuses = ", ".join(sorted({v["status"] for v in theirs.values()}))
     return [
         (
-            f"Week × 3 sites × 15 min shifts ({columns} shift columns), cost",
+            f"Week × 3 sites × 15 min ({len(instances)} shifts, {columns} integer columns), cost",
             f"{result.cost:,.0f} € ({result.status})",
             f"{their_cost:,.0f} € ({statuses}, static split)",
             f"{their_cost / result.cost - 1:+.1%} for pyworkforce",
         ),
         (
-            "  gap to LP bound",
-            f"{result.gap:.2%} (LP {result.lp_bound:,.0f} €)",
+            "  gap to LP bound with rounding cuts",
+            f"{result.gap:.2%} (bound {result.bound:,.0f} €)",
             "—",
             f"goal ≤ 1 %: {'met' if result.gap <= 0.01 else 'missed'}",
+        ),
+        (
+            "  gap to the plain LP relaxation",
+            f"{result.lp_gap:.2%} (LP {result.lp_bound:,.0f} €)",
+            "—",
+            f"goal ≤ 1 %: {'met' if result.lp_gap <= 0.01 else 'missed'}",
         ),
         (
             "  solve time",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import typer
@@ -15,7 +15,7 @@ from rich.progress import Progress
 from allo.domain.errors import InvalidValue
 from allo.planning.calendars import SiteCalendar, public_holidays
 from allo.planning.erlang import StaffingTarget
-from allo.planning.history import HistoryRow, InvalidRow, SlotHistory, history_from_rows
+from allo.planning.history import HistoryRow, SlotHistory, history_from_rows, rows_from_csv
 from allo.planning.plan import QueuePlan, plan
 from allo.planning.shifts import BreakRule, LanguagePolicy, PlanSite, ShiftTemplate
 from allo.planning.staffing import QueueTarget
@@ -23,38 +23,12 @@ from allo.planning.staffing import QueueTarget
 # Mount with `allo_app.add_typer(app)` (no name): its one command becomes `allo plan`.
 app = typer.Typer(help="Workforce planning.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
+DbSource = tuple[str | None, str, list[str], int]  # database URL, tenant, queues, weeks
 
 
 def read_history(path: Path) -> dict[str, list[HistoryRow]]:
     """Rows of queue,start,volume[,aht] per queue; row numbers count the header as row 1."""
-    by_queue: dict[str, list[HistoryRow]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"queue", "start", "volume"} - set(reader.fieldnames or [])
-        if missing:
-            raise InvalidValue("header", f"missing column(s): {', '.join(sorted(missing))}")
-        for number, record in enumerate(reader, start=2):
-            by_queue.setdefault(record["queue"], []).append(_row(number, record))
-    if not by_queue:
-        raise InvalidValue("history", "has no rows")
-    return by_queue
-
-
-def _number(row: int, field: str, text: str | None) -> float:
-    try:
-        return float(text or "")
-    except ValueError:
-        raise InvalidRow(row, field, f"{text!r} is not a number") from None
-
-
-def _row(number: int, record: dict[str, str]) -> HistoryRow:
-    try:
-        start = datetime.fromisoformat(record["start"])
-    except ValueError:
-        raise InvalidRow(number, "start", f"{record['start']!r} is not an ISO date-time") from None
-    aht_text = record.get("aht") or None
-    aht = None if aht_text is None else _number(number, "aht", aht_text)
-    return HistoryRow(number, start, _number(number, "volume", record["volume"]), aht)
+    return rows_from_csv(path.read_text(encoding="utf-8"))
 
 
 def _get(obj: dict[str, Any], key: str, where: str, default: Any = ...) -> Any:
@@ -138,6 +112,36 @@ def _holidays(raw: dict[str, Any], name: str, years: list[int]) -> frozenset[dat
     return frozenset(public_holidays(calendar, years))
 
 
+def read_history_from_db(
+    database_url: str | None, tenant: str, queues: list[str], minutes: int, weeks: int
+) -> dict[str, list[HistoryRow]]:
+    """Per queue, one row per interval of the last ``weeks`` weeks of the tenant's contacts."""
+    from allo.api.app import make_store
+    from allo.services.accounts import tenant_by_slug
+    from allo.services.planning import history_window, queue_by_name, queue_history_rows
+    from allo.settings import get_settings
+
+    if not queues:
+        raise InvalidValue("--queue", "name at least one queue with --from-db")
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    store = make_store(settings)
+    try:
+        with store.unit_of_work() as uow:
+            found = tenant_by_slug(uow, tenant)
+            if found is None:
+                raise InvalidValue("--tenant", f"no tenant {tenant!r}")
+            first, end = history_window(uow.now(), "Europe/Paris", weeks)
+            rows = {}
+            for name in queues:
+                queue = queue_by_name(uow, found.id, name)
+                rows[name] = queue_history_rows(uow, found.id, queue, minutes, first, end)
+    finally:
+        store.engine.dispose()
+    return rows
+
+
 def _queues(
     rows: dict[str, list[HistoryRow]], config: dict[str, Any], minutes: int
 ) -> list[QueuePlan]:
@@ -167,14 +171,24 @@ def _load_config(path: Path | None) -> dict[str, Any]:
 
 
 def _run(
-    history: Path, config_path: Path | None, out: Path, days: int, minutes: int, time_limit: float
+    source: Path | DbSource,
+    config_path: Path | None,
+    out: Path,
+    days: int,
+    minutes: int,
+    time_limit: float,
 ) -> None:
     from allo.reports.planning_report import write_report, write_tables
 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Reading", total=4)
         config = _load_config(config_path)
-        queues = _queues(read_history(history), config, minutes)
+        if isinstance(source, Path):
+            history = read_history(source)
+        else:
+            url, slug, names, weeks = source
+            history = read_history_from_db(url, slug, names, minutes, weeks)
+        queues = _queues(history, config, minutes)
         sites = [_site(i, raw) for i, raw in enumerate(config.get("sites", []))]
         templates = [_template(i, raw) for i, raw in enumerate(config.get("shifts", []))]
         policies = [
@@ -183,7 +197,13 @@ def _run(
         ]
         progress.update(task, advance=1, description="Forecasting and scheduling")
         result = plan(
-            queues, days, sites=sites, templates=templates, policies=policies, time_limit=time_limit
+            queues,
+            days,
+            sites=sites,
+            templates=templates,
+            policies=policies,
+            time_limit=time_limit,
+            stopwatch=perf_counter,
         )
         progress.update(task, advance=2, description="Writing report")
         histories: dict[str, SlotHistory] = {q.name: q.history for q in queues}
@@ -197,7 +217,9 @@ def _run(
 
 @app.command("plan")
 def plan_command(
-    history: Path = typer.Argument(..., help="CSV with columns queue,start,volume[,aht]."),
+    history: Path | None = typer.Argument(
+        None, help="CSV with columns queue,start,volume[,aht] (or use --from-db)."
+    ),
     config: Path | None = typer.Option(
         None, "--config", "-c", help="JSON: queues, sites, shifts, policies."
     ),
@@ -207,17 +229,44 @@ def plan_command(
     days: int = typer.Option(7, help="Days to forecast and schedule."),
     minutes: int = typer.Option(30, help="Interval length in minutes."),
     time_limit: float = typer.Option(60.0, help="Solver time limit in seconds."),
+    from_db: bool = typer.Option(False, "--from-db", help="Read the history from the database."),
+    tenant: str | None = typer.Option(None, help="Tenant slug (with --from-db)."),
+    queue: list[str] = typer.Option([], help="Queue name (with --from-db; repeat for more)."),
+    weeks: int = typer.Option(6, help="Weeks of history to read (with --from-db)."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="SQLAlchemy URL (ALLO_DATABASE_URL)."
+    ),
 ) -> None:
-    """Forecast, size and schedule from a history file."""
+    """Forecast, size and schedule from a history file or the database."""
     try:
-        if not history.is_file():
-            raise InvalidValue("history", f"{history} is not a file")
+        source = _source(history, from_db, tenant, queue, weeks, database_url)
         if config is not None and not config.is_file():
             raise InvalidValue("config", f"{config} is not a file")
-        _run(history, config, out, days, minutes, time_limit)
+        _run(source, config, out, days, minutes, time_limit)
     except InvalidValue as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(code=2) from None
     except (KeyError, TypeError, ValueError) as error:
         typer.echo(f"Error: bad config value: {error}", err=True)
         raise typer.Exit(code=2) from None
+
+
+def _source(
+    history: Path | None,
+    from_db: bool,
+    tenant: str | None,
+    queues: list[str],
+    weeks: int,
+    database_url: str | None,
+) -> Path | DbSource:
+    if from_db:
+        if history is not None:
+            raise InvalidValue("history", "give a CSV file or --from-db, not both")
+        if not tenant:
+            raise InvalidValue("--tenant", "is required with --from-db")
+        return (database_url, tenant, list(queues), weeks)
+    if history is None:
+        raise InvalidValue("history", "give a CSV file, or --from-db --tenant SLUG --queue NAME")
+    if not history.is_file():
+        raise InvalidValue("history", f"{history} is not a file")
+    return history

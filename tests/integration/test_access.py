@@ -136,6 +136,26 @@ ENDPOINTS = [
         tenant_scoped_id=True,
     ),
     Endpoint("PATCH", "/api/v1/email/mailboxes/{mailbox}", frozenset({A}), {"acknowledge": False}),
+    Endpoint(
+        "POST",
+        "/api/v1/planning/erlang",
+        frozenset({A, S, P}),
+        {"volume": 100, "aht": 180},
+        tenant_scoped_id=False,
+    ),
+    # A queue without history: allowed roles get a 422 naming the queue, not a refusal.
+    Endpoint(
+        "POST",
+        "/api/v1/plans",
+        frozenset({A, S, P}),
+        {"queues": [{"name": "Facturation"}]},
+        tenant_scoped_id=False,
+    ),
+    Endpoint("GET", "/api/v1/plans", frozenset({A, S, P}), tenant_scoped_id=False),
+    Endpoint("GET", "/api/v1/plans/{plan}", frozenset({A, S, P})),
+    Endpoint("GET", "/api/v1/plans/{plan}/intervals", frozenset({A, S, P})),
+    Endpoint("GET", "/api/v1/sites/{paris}/calendar", frozenset({A, S, P})),
+    Endpoint("PUT", "/api/v1/sites/{paris}/planning", frozenset({A, S, P}), {"shrinkage": 0.2}),
     Endpoint("GET", "/api/v1/auth/me", ALL, tenant_scoped_id=False),
     Endpoint("GET", "/api/v1/contacts/{contact}/insight", ALL),
     Endpoint("GET", "/api/v1/insights/contacts", frozenset({A, S, P}), tenant_scoped_id=False),
@@ -199,7 +219,28 @@ def ids_with_contact(client: TestClient, acme: Tenant) -> dict[str, int]:
         "mailbox": mailbox["id"],
         "attachment": 1,
         "idea": idea.json()["id"],
+        "plan": _stored_plan(client, acme),
     }
+
+
+def _stored_plan(client: TestClient, acme: Tenant) -> int:
+    """A small plan from an uploaded history, so that plan reads have an object to read."""
+    csv = ["queue,start,volume"] + [
+        f"web,{day}T{hour:02d}:00:00+01:00,{10 + hour % 3}"
+        for day in _days(42)
+        for hour in range(8, 18)
+    ]
+    body = {"queues": [{"name": "web"}], "minutes": 60, "days": 1, "history_csv": "\n".join(csv)}
+    answer = client.post("/api/v1/plans", json=body, headers=acme.auth(A))
+    assert answer.status_code == 201, answer.text
+    plan_id: int = answer.json()["id"]
+    return plan_id
+
+
+def _days(count: int) -> list[str]:
+    from datetime import date, timedelta
+
+    return [(date(2026, 1, 5) + timedelta(days=d)).isoformat() for d in range(count)]
 
 
 def test_the_table_covers_every_api_route(client: TestClient) -> None:
@@ -223,6 +264,7 @@ def _template(path: str) -> str:
         "{attachment}": "{attachment_id}",
         "{mailbox}": "{mailbox_id}",
         "{idea}": "{idea_id}",
+        "{plan}": "{plan_id}",
     }
     for filled, template in names.items():
         path = path.replace(filled, template)

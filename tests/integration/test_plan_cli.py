@@ -129,3 +129,34 @@ def test_bad_config_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, [str(tmp_path / "nope.csv")])
     assert result.exit_code == 2 and "not a file" in result.output
     assert isinstance(app, typer.Typer)
+
+
+def test_plan_from_the_database(tmp_path: Path, db_url: str) -> None:
+    from datetime import UTC
+
+    from allo.demo import seed_history
+    from allo.services import accounts, queues
+    from allo.services.bus import EventBus
+    from allo.services.principal import system_principal
+    from allo.store.database import make_engine
+    from allo.store.uow import Store
+    from tests.conftest import FakeClock
+
+    now = datetime.now(UTC)
+    engine = make_engine(db_url)
+    store = Store(engine, EventBus(), FakeClock(now))
+    with store.unit_of_work() as uow:
+        tenant = accounts.create_tenant(uow, "cli", "CLI SA")
+        queue = queues.create_queue(uow, system_principal(tenant.id), {"name": "Facturation"})
+        seed_history(uow, tenant.id, [queue.id], now, np.random.default_rng(2), weeks=5)
+    engine.dispose()
+    out = tmp_path / "plan"
+    common = ["--from-db", "--database-url", db_url, "--days", "1", "--out", str(out)]
+    result = runner.invoke(app, [*common, "--tenant", "cli", "--queue", "Facturation"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "plan.json").read_text())
+    assert summary["forecast"]["Facturation"]["method"]
+    unknown = runner.invoke(app, [*common, "--tenant", "cli", "--queue", "Nope"])
+    assert unknown.exit_code == 2 and "Nope" in unknown.output
+    missing = runner.invoke(app, ["--from-db", "--database-url", db_url, "--queue", "Facturation"])
+    assert missing.exit_code == 2 and "--tenant" in missing.output

@@ -20,10 +20,12 @@ from allo.api import (
     routes_desk,
     routes_email,
     routes_insights,
+    routes_planning,
     routes_public,
     routes_routing,
     web,
     web_insights,
+    web_planner,
 )
 from allo.realtime import runtime, ws
 from allo.realtime.hub import Hub
@@ -83,6 +85,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(web.router)
     app.include_router(web_insights.router)
+    app.include_router(routes_planning.router)
+    app.include_router(web_planner.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/healthz", include_in_schema=False)

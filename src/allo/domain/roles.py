@@ -21,6 +21,7 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     READ_INSIGHTS = "read_insights"  # voice of the customer: counts, topics, ideas
     MANAGE_INSIGHTS = "manage_insights"  # re-run analyses and topics, publish and answer ideas
+    PLAN = "plan"  # forecasts, staffing, shift plans, site calendars
 
 
 P = Permission
@@ -36,10 +37,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.READ_EVENTS,
             P.READ_INSIGHTS,
             P.MANAGE_INSIGHTS,
+            P.PLAN,
         }
     ),
     # Planners work on volumes and staff, never on customer files.
-    Role.PLANNER: frozenset({P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS, P.READ_INSIGHTS}),
+    Role.PLANNER: frozenset(
+        {P.READ_CONFIG, P.READ_CONTACTS, P.READ_EVENTS, P.READ_INSIGHTS, P.PLAN}
+    ),
     Role.ADVISER: frozenset(
         {P.READ_CONFIG, P.READ_CUSTOMERS, P.WRITE_CUSTOMERS, P.READ_CONTACTS, P.WRITE_CONTACTS}
     ),

@@ -236,15 +236,15 @@ def _smallest_real(check: Check, low: FloatArray, high: FloatArray, tol: float) 
 
 def _feasible_upper(check: Check, a: FloatArray) -> FloatArray:
     """An agent count meeting the check in every interval, found by doubling."""
-    high: FloatArray = np.ceil(a + 4 * np.sqrt(a) + 10)
+    high: FloatArray = np.minimum(np.ceil(a + 4 * np.sqrt(a) + 10), MAX_AGENTS)
     for _ in range(40):
         ok = check(high)
         if ok.all():
             return high
-        high = np.where(ok, high, high * 2)
-        if np.any(high > MAX_AGENTS):
+        if np.all(ok | (high >= MAX_AGENTS)):
             break
-    bad = int(np.flatnonzero(~check(np.minimum(high, MAX_AGENTS)))[0])
+        high = np.where(ok, high, np.minimum(high * 2, MAX_AGENTS))
+    bad = int(np.flatnonzero(~check(high))[0])
     raise InvalidValue(f"target[{bad}]", f"cannot be met with {MAX_AGENTS} agents or fewer")
 
 
@@ -283,7 +283,12 @@ def required_agents(
     ab = a[busy]
     # Erlang C needs N > a; Erlang A can be stable below a, so search from 0.
     low = np.floor(ab) if pat is None else np.zeros_like(ab)
-    high = _feasible_upper(every, ab)
+    try:
+        high = _feasible_upper(every, ab)
+    except InvalidValue as error:  # name the interval among all, not among the busy ones
+        busy_index = int(error.field.removeprefix("target[").rstrip("]"))
+        where = int(np.flatnonzero(busy)[busy_index])
+        raise InvalidValue(f"target[{where}]", error.message) from None
     found = (
         _smallest_real(every, low, high, 1e-3)
         if fractional

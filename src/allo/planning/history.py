@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -131,3 +133,34 @@ def history_from_rows(
     with np.errstate(invalid="ignore", divide="ignore"):
         aht = np.where(volume > 0, work / volume, np.nan)
     return SlotHistory(first_day=first_day, slot_minutes=slot_minutes, volume=volume, aht=aht)
+
+
+def rows_from_csv(text: str) -> dict[str, list[HistoryRow]]:
+    """Rows of ``queue,start,volume[,aht]`` per queue; row numbers count the header as row 1."""
+    by_queue: dict[str, list[HistoryRow]] = {}
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"queue", "start", "volume"} - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidValue("header", f"missing column(s): {', '.join(sorted(missing))}")
+    for number, record in enumerate(reader, start=2):
+        by_queue.setdefault(record["queue"], []).append(_csv_row(number, record))
+    if not by_queue:
+        raise InvalidValue("history", "has no rows")
+    return by_queue
+
+
+def _number(row: int, field: str, text: str | None) -> float:
+    try:
+        return float(text or "")
+    except ValueError:
+        raise InvalidRow(row, field, f"{text!r} is not a number") from None
+
+
+def _csv_row(number: int, record: dict[str, str]) -> HistoryRow:
+    try:
+        start = datetime.fromisoformat(record["start"] or "")
+    except ValueError:
+        raise InvalidRow(number, "start", f"{record['start']!r} is not an ISO date-time") from None
+    aht_text = record.get("aht") or None
+    aht = None if aht_text is None else _number(number, "aht", aht_text)
+    return HistoryRow(number, start, _number(number, "volume", record["volume"]), aht)

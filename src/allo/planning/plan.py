@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -75,6 +75,7 @@ def plan(
     templates: Sequence[ShiftTemplate] = (),
     policies: Sequence[LanguagePolicy] = (),
     time_limit: float = 60.0,
+    stopwatch: Callable[[], float] | None = None,
 ) -> PlanResult:
     """Forecast ``days`` after each history, size every interval, then schedule if sites given.
 
@@ -104,7 +105,7 @@ def plan(
         if not templates:
             raise InvalidValue("templates", "give at least one shift template to schedule")
         problem = SchedulingProblem(timeline, requirements, sites, templates, policies)
-        result = schedule(problem, time_limit=time_limit)
+        result = schedule(problem, time_limit=time_limit, stopwatch=stopwatch)
     return PlanResult(timeline, forecasts, requirements, volumes, result)
 
 

@@ -23,9 +23,8 @@ week pattern is what gets rostered.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import highspy
@@ -103,14 +102,25 @@ class LanguagePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakPlacement:
+    """One way to place a shift's breaks: minutes into the shift, and the intervals it takes."""
+
+    offsets: tuple[int, ...]  # minutes from the shift start, one per break rule
+    off: npt.NDArray[np.int64]  # timeline indexes, within ``working``, spent on break
+
+
+@dataclass(frozen=True, slots=True)
 class ShiftInstance:
+    """A shift on one day at one site; its advisers' breaks are spread over ``placements``."""
+
     site: str
     template: str
     day: date
     start: datetime  # aware, site local
     paid_hours: float
-    working: npt.NDArray[np.int64]  # timeline indexes where the adviser is on the phones
+    working: npt.NDArray[np.int64]  # timeline indexes on shift and not paused (breaks included)
     cost: float
+    placements: tuple[BreakPlacement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,21 +142,33 @@ class ScheduledShift:
     advisers: int
     paid_hours: float
     cost: float
+    # (minutes into the shift of each break, advisers taking their breaks there)
+    breaks: tuple[tuple[tuple[int, ...], int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
+    """The chosen shifts and how far from optimal they may be.
+
+    ``lp_bound`` is the plain LP relaxation; ``bound`` the LP relaxation strengthened with
+    valid rounding cuts (never above the integer optimum, never below ``lp_bound``).
+    ``gap`` = (cost - bound) / cost and ``lp_gap`` = (cost - lp_bound) / cost are upper
+    bounds on the true optimality gap.
+    """
+
     status: str
     cost: float
     lp_bound: float
     mip_bound: float
-    gap: float  # (cost - LP bound) / cost: an upper bound on the true optimality gap
+    gap: float
     solve_seconds: float
     shifts: list[ScheduledShift]
     coverage: dict[str, FloatArray]  # site → productive advisers per interval
     cost_by_site: dict[str, float]
     headcount: dict[str, int]
     policy_shares: dict[str, float] = field(default_factory=dict)
+    bound: float = 0.0
+    lp_gap: float = 0.0
 
 
 def _validate(problem: SchedulingProblem) -> None:
@@ -166,13 +188,13 @@ def _validate(problem: SchedulingProblem) -> None:
             raise InvalidValue("policy.queue", f"{policy.queue!r} is not a planned queue")
 
 
-def _break_variants(template: ShiftTemplate, step: int) -> list[tuple[tuple[int, int, bool], ...]]:
-    """Break placements (offset, minutes, paid): every break slides together by ``step``."""
+def _break_offsets(template: ShiftTemplate, step: int) -> list[tuple[int, ...]]:
+    """Break placements, minutes into the shift: every break slides together by ``step``."""
     if not template.breaks:
         return [()]
     slack = min(rule.latest - rule.earliest for rule in template.breaks)
     return [
-        tuple((rule.earliest + shift, rule.minutes, rule.paid) for rule in template.breaks)
+        tuple(rule.earliest + shift for rule in template.breaks)
         for shift in range(0, slack + 1, step)
     ]
 
@@ -182,13 +204,9 @@ def _local(day: date, moment: time, site: SiteCalendar) -> datetime:
 
 
 def _instance(
-    site: PlanSite,
-    template: ShiftTemplate,
-    day: date,
-    breaks: tuple[tuple[int, int, bool], ...],
-    problem: SchedulingProblem,
+    site: PlanSite, template: ShiftTemplate, day: date, problem: SchedulingProblem
 ) -> ShiftInstance | None:
-    """The shift on this day at this site with these breaks, or None if it cannot be worked."""
+    """The shift on this day at this site with its break placements, or None if unworkable."""
     timeline = problem.timeline
     start = _local(day, template.start, site.calendar)
     end_day = day + timedelta(days=1) if template.end <= template.start else day
@@ -201,17 +219,20 @@ def _instance(
     elapsed_min = (last - first) * timeline.minutes
     if elapsed_min / 60 > site.calendar.legal_limits.max_day_hours:
         return None
-    on = np.ones(int(last - first), dtype=bool)
-    unpaid = 0
-    for offset, minutes, paid in breaks:
-        if offset + minutes > elapsed_min:
-            return None
-        on[offset // timeline.minutes : (offset + minutes) // timeline.minutes] = False
-        unpaid += 0 if paid else minutes
     indexes = np.arange(int(first), int(last), dtype=np.int64)
     if problem.cyclic:
         indexes = indexes % timeline.count
     keep = (indexes >= 0) & (indexes < timeline.count)
+    placements = []
+    for offsets in _break_offsets(template, timeline.minutes):
+        off = np.zeros(indexes.size, dtype=bool)
+        for offset, rule in zip(offsets, template.breaks, strict=True):
+            off[offset // timeline.minutes : (offset + rule.minutes) // timeline.minutes] = True
+        if all(o + r.minutes <= elapsed_min for o, r in zip(offsets, template.breaks, strict=True)):
+            placements.append(BreakPlacement(offsets, indexes[off & keep]))
+    if not placements:
+        return None
+    unpaid = sum(rule.minutes for rule in template.breaks if not rule.paid)
     paid_hours = (elapsed_min - unpaid) / 60
     return ShiftInstance(
         site=site.name,
@@ -219,8 +240,9 @@ def _instance(
         day=day,
         start=start,
         paid_hours=paid_hours,
-        working=indexes[on & keep],
+        working=indexes[keep],
         cost=paid_hours * site.hourly_cost,
+        placements=tuple(placements) if template.breaks else (),
     )
 
 
@@ -238,11 +260,10 @@ def shift_instances(problem: SchedulingProblem) -> list[ShiftInstance]:
         for template in problem.templates:
             if template.sites is not None and site.name not in template.sites:
                 continue
-            variants = _break_variants(template, problem.timeline.minutes)
-            for day, breaks in itertools.product(_plan_days(problem.timeline, site), variants):
+            for day in _plan_days(problem.timeline, site):
                 if day.weekday() not in template.weekdays:
                     continue
-                shift = _instance(site, template, day, breaks, problem)
+                shift = _instance(site, template, day, problem)
                 if shift is None or not shift.working.size or not open_[shift.working].all():
                     continue
                 found.append(_drop_paused(shift, paused))
@@ -250,58 +271,86 @@ def shift_instances(problem: SchedulingProblem) -> list[ShiftInstance]:
 
 
 def _drop_paused(shift: ShiftInstance, paused: npt.NDArray[np.bool_]) -> ShiftInstance:
-    working = shift.working[~paused[shift.working]]
-    return ShiftInstance(
-        shift.site, shift.template, shift.day, shift.start, shift.paid_hours, working, shift.cost
-    )
+    placements = tuple(BreakPlacement(p.offsets, p.off[~paused[p.off]]) for p in shift.placements)
+    return replace(shift, working=shift.working[~paused[shift.working]], placements=placements)
 
 
 class _Rows:
     """Sparse constraint rows gathered as CSR arrays for one ``addRows`` call."""
 
     def __init__(self) -> None:
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.starts: list[int] = []
-        self.index: list[npt.NDArray[np.int64]] = []
+        self.lower: list[FloatArray] = []
+        self.upper: list[FloatArray] = []
+        self.row: list[npt.NDArray[np.int64]] = []
+        self.col: list[npt.NDArray[np.int64]] = []
         self.value: list[FloatArray] = []
-        self.nnz = 0
+        self.count = 0
 
     def add(self, cols: npt.ArrayLike, vals: npt.ArrayLike, lower: float, upper: float) -> None:
         c = np.asarray(cols, dtype=np.int64)
-        self.starts.append(self.nnz)
-        self.index.append(c)
+        self.block(np.zeros(c.size, dtype=np.int64), c, vals, [lower], [upper])
+
+    def block(
+        self,
+        rows: npt.ArrayLike,
+        cols: npt.ArrayLike,
+        vals: npt.ArrayLike,
+        lower: npt.ArrayLike,
+        upper: npt.ArrayLike,
+    ) -> None:
+        """Many rows at once from (row, column, value) triplets, rows numbered from 0."""
+        lo = np.asarray(lower, dtype=np.float64).ravel()
+        c = np.asarray(cols, dtype=np.int64)
+        self.row.append(np.asarray(rows, dtype=np.int64) + self.count)
+        self.col.append(c)
         self.value.append(np.broadcast_to(np.asarray(vals, dtype=np.float64), c.shape).copy())
-        self.lower.append(lower)
-        self.upper.append(upper)
-        self.nnz += int(c.size)
+        self.lower.append(lo)
+        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), lo.shape).copy())
+        self.count += lo.size
 
     def push(self, model: highspy.Highs) -> None:
-        if not self.lower:
+        if not self.count:
             return
+        row, col = np.concatenate(self.row), np.concatenate(self.col)
+        order = np.lexsort((col, row))
+        starts = np.searchsorted(row[order], np.arange(self.count))
         model.addRows(
-            len(self.lower),
-            np.array(self.lower),
-            np.array(self.upper),
-            self.nnz,
-            np.array(self.starts, dtype=np.int32),
-            np.concatenate(self.index).astype(np.int32),
-            np.concatenate(self.value),
+            self.count,
+            np.concatenate(self.lower),
+            np.concatenate(self.upper),
+            order.size,
+            starts.astype(np.int32),
+            col[order].astype(np.int32),
+            np.concatenate(self.value)[order],
         )
 
 
 @dataclass(slots=True)
 class _Layout:
-    """Column numbering: shift counts, then split variables, then headcounts."""
+    """Columns: shift counts, break-placement counts, split variables, then headcounts.
+
+    Breaks are aggregated: a shift has one count column and one column per break placement
+    (advisers of that shift taking their breaks there) instead of one shift column per
+    placement; the counts of the placements add up to the shift's count.
+    """
 
     shifts: list[ShiftInstance]
+    owner: npt.NDArray[np.int64]  # break-placement column k - len(shifts) → its shift
+    placements: list[BreakPlacement]
     split: dict[tuple[str, str], npt.NDArray[np.int64]]  # (site, queue) → column per interval
     headcount: dict[str, int]
     columns: int
 
+    @property
+    def integers(self) -> npt.NDArray[np.int64]:
+        counts = np.arange(len(self.shifts) + len(self.placements), dtype=np.int64)
+        return np.concatenate([counts, np.array(list(self.headcount.values()), dtype=np.int64)])
+
 
 def _layout(problem: SchedulingProblem, shifts: list[ShiftInstance]) -> _Layout:
-    col = len(shifts)
+    owner = [j for j, shift in enumerate(shifts) for _ in shift.placements]
+    placements = [p for shift in shifts for p in shift.placements]
+    col = len(shifts) + len(placements)
     split: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
     for site in problem.sites:
         for queue in sorted(site.queues & set(problem.requirements)):
@@ -311,23 +360,81 @@ def _layout(problem: SchedulingProblem, shifts: list[ShiftInstance]) -> _Layout:
     for site in problem.sites:
         headcount[site.name] = col
         col += 1
-    return _Layout(shifts, split, headcount, col)
+    return _Layout(shifts, np.array(owner, dtype=np.int64), placements, split, headcount, col)
+
+
+def _on_phones(
+    layout: _Layout, sites: frozenset[str]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+    """(interval, column, ±1) triplets: advisers of these sites on the phones per interval."""
+    t: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    c: list[npt.NDArray[np.int64]] = [np.zeros(0, dtype=np.int64)]
+    v: list[FloatArray] = [np.zeros(0)]
+    for j, shift in enumerate(layout.shifts):
+        if shift.site in sites:
+            t.append(shift.working)
+            c.append(np.full(shift.working.size, j, dtype=np.int64))
+            v.append(np.ones(shift.working.size))
+    base = len(layout.shifts)
+    for k, placement in enumerate(layout.placements):
+        if layout.shifts[int(layout.owner[k])].site in sites:
+            t.append(placement.off)
+            c.append(np.full(placement.off.size, base + k, dtype=np.int64))
+            v.append(-np.ones(placement.off.size))
+    return np.concatenate(t), np.concatenate(c), np.concatenate(v)
+
+
+def _link_rows(problem: SchedulingProblem, layout: _Layout, rows: _Rows) -> None:
+    """Σ placements of a shift = the shift's count."""
+    if not layout.placements:
+        return
+    k = np.arange(len(layout.placements), dtype=np.int64)
+    owners = np.unique(layout.owner)
+    row_of = np.searchsorted(owners, layout.owner)
+    rows.block(
+        np.concatenate([row_of, np.arange(owners.size)]),
+        np.concatenate([len(layout.shifts) + k, owners]),
+        np.concatenate([np.ones(k.size), -np.ones(owners.size)]),
+        np.zeros(owners.size),
+        np.zeros(owners.size),
+    )
 
 
 def _coverage_rows(problem: SchedulingProblem, layout: _Layout, rows: _Rows) -> None:
     """Σ_queues split(site, q, t) ≤ (1 - shrinkage) × advisers on the phones at t."""
+    count = problem.timeline.count
     for site in problem.sites:
-        members: list[list[int]] = [[] for _ in range(problem.timeline.count)]
-        for column, shift in enumerate(layout.shifts):
-            if shift.site == site.name:
-                for t in shift.working:
-                    members[int(t)].append(column)
+        t, c, v = _on_phones(layout, frozenset({site.name}))
         splits = [cols for (name, _), cols in layout.split.items() if name == site.name]
-        for t in range(problem.timeline.count):
-            split_cols = [int(cols[t]) for cols in splits]
-            cols = split_cols + members[t]
-            vals = [1.0] * len(split_cols) + [-(1 - site.shrinkage)] * len(members[t])
-            rows.add(cols, vals, -highspy.kHighsInf, 0.0)
+        interval = np.arange(count, dtype=np.int64)
+        rows.block(
+            np.concatenate([t, *[interval] * len(splits)]),
+            np.concatenate([c, *splits]),
+            np.concatenate([-(1 - site.shrinkage) * v, np.ones(count * len(splits))]),
+            np.full(count, -highspy.kHighsInf),
+            np.zeros(count),
+        )
+
+
+def _rounding_cuts(problem: SchedulingProblem, layout: _Layout, rows: _Rows) -> None:
+    """Valid cuts: heads on the phones at t, over the sites serving q, ≥ ⌈need / max share⌉.
+
+    Those sites give need_q(t) ≤ Σ (1 - shrinkage_s) n_s(t) ≤ m Σ n_s(t) with m the largest
+    productive share and n_s(t) integer, hence Σ n_s(t) ≥ ⌈need_q(t) / m⌉ (a Chvátal–Gomory
+    rounding). They lift the LP bound and guide the rounding.
+    """
+    for queue, need in problem.requirements.items():
+        serving = [s for s in problem.sites if queue in s.queues]
+        share = max((1 - s.shrinkage for s in serving), default=1.0)
+        heads = np.ceil(need / share - 1e-6)
+        needed = np.flatnonzero(heads > 0)
+        if not serving or not needed.size:
+            continue
+        t, c, v = _on_phones(layout, frozenset(s.name for s in serving))
+        row_of = np.full(problem.timeline.count, -1, dtype=np.int64)
+        row_of[needed] = np.arange(needed.size)
+        keep = row_of[t] >= 0
+        rows.block(row_of[t[keep]], c[keep], v[keep], heads[needed], highspy.kHighsInf)
 
 
 def _demand_rows(problem: SchedulingProblem, layout: _Layout, rows: _Rows) -> None:
@@ -389,30 +496,46 @@ def _columns(problem: SchedulingProblem, layout: _Layout, model: highspy.Highs) 
 
 
 def _integrality(layout: _Layout, model: highspy.Highs) -> None:
-    integer = [*range(len(layout.shifts)), *layout.headcount.values()]
-    kinds = np.array([highspy.HighsVarType.kInteger] * len(integer))
-    model.changeColsIntegrality(len(integer), np.array(integer, dtype=np.int32), kinds)
+    integer = layout.integers
+    kinds = np.array([highspy.HighsVarType.kInteger] * integer.size)
+    model.changeColsIntegrality(integer.size, integer.astype(np.int32), kinds)
 
 
-def _build(problem: SchedulingProblem, layout: _Layout, *, integer: bool) -> highspy.Highs:
+def _build(problem: SchedulingProblem, layout: _Layout) -> tuple[highspy.Highs, _Rows]:
+    """The LP relaxation without the rounding cuts, and the cut rows to add."""
     model = highspy.Highs()  # type: ignore[no-untyped-call]
     model.setOptionValue("output_flag", False)
     _columns(problem, layout, model)
     rows = _Rows()
-    for add in (_coverage_rows, _demand_rows, _policy_rows, _legal_rows):
+    for add in (_link_rows, _coverage_rows, _demand_rows, _policy_rows, _legal_rows):
         add(problem, layout, rows)
     rows.push(model)
-    if integer:
-        _integrality(layout, model)
-    return model
+    cuts = _Rows()
+    _rounding_cuts(problem, layout, cuts)
+    return model, cuts
 
 
 def _solve(model: highspy.Highs, time_limit: float, gap: float, threads: int) -> str:
-    model.setOptionValue("time_limit", float(time_limit))
+    model.setOptionValue("time_limit", max(0.1, float(time_limit)))
     model.setOptionValue("mip_rel_gap", float(gap))
     model.setOptionValue("threads", threads)
     model.run()
     return str(model.modelStatusToString(model.getModelStatus()))
+
+
+def _relaxation_bounds(
+    model: highspy.Highs, cuts: _Rows, time_limit: float, threads: int
+) -> tuple[float, float]:
+    """The plain LP bound, then the bound with the rounding cuts (warm re-solve)."""
+    status = _solve(model, time_limit, 0.0, threads)
+    if status != "Optimal":
+        raise InvalidValue("targets", f"cannot be met by the shifts and sites given ({status})")
+    plain = float(model.getInfo().objective_function_value)
+    cuts.push(model)
+    status = _solve(model, time_limit, 0.0, threads)
+    if status != "Optimal":
+        raise InvalidValue("targets", f"cannot be met by the shifts and sites given ({status})")
+    return plain, max(plain, float(model.getInfo().objective_function_value))
 
 
 def schedule(
@@ -421,107 +544,240 @@ def schedule(
     time_limit: float = 60.0,
     mip_gap: float = 0.005,
     threads: int = 1,
+    stopwatch: Callable[[], float] | None = None,
 ) -> Schedule:
-    """Least-cost shift counts per site over the plan; raises InvalidValue if infeasible."""
+    """Least-cost shift counts per site over the plan; raises InvalidValue if infeasible.
+
+    With a ``stopwatch`` (seconds, e.g. ``time.perf_counter``: this package reads no clock
+    itself) ``time_limit`` covers everything: building the model, both LP bounds, the dive
+    and the MIP; without one, only HiGHS's own solve time counts. The MIP stops early once
+    within ``mip_gap`` of its dual bound.
+    """
+    started = stopwatch() if stopwatch else 0.0
     _validate(problem)
-    shifts = shift_instances(problem)
-    layout = _layout(problem, shifts)
-    relaxed = _build(problem, layout, integer=False)
-    status = _solve(relaxed, time_limit, mip_gap, threads)
-    if status != "Optimal":
-        raise InvalidValue("targets", f"cannot be met by the shifts and sites given ({status})")
-    lp_bound = float(relaxed.getInfo().objective_function_value)
-    model = _build(problem, layout, integer=True)
-    _start_from_dive(relaxed, layout, model)
-    # One time budget for the whole solve: LP and dive time come out of the MIP's share.
-    remaining = max(1.0, time_limit - float(relaxed.getRunTime()))
-    status = _solve(model, remaining, mip_gap, threads)
-    info = model.getInfo()
-    if info.primal_solution_status != 2:  # 2: a feasible solution exists
+    layout = _layout(problem, shift_instances(problem))
+    model, cuts = _build(problem, layout)
+    lp_bound, bound = _relaxation_bounds(model, cuts, time_limit, threads)
+    start = _dive(model, layout)
+    if start is not None:
+        start = _drop_surplus(problem, layout, start)
+    _restore_bounds(model, layout)
+    _integrality(layout, model)
+    if start is not None:
+        _set_start(model, layout, start)
+    # HiGHS overruns its limit a little and the result takes a moment: keep a second back.
+    remaining = time_limit - _spent(model, stopwatch, started) - 1.0
+    status = _solve(model, remaining, mip_gap, threads) if remaining > 0.5 else "Time limit reached"
+    values = _best(model, start)
+    if values is None:
         raise InvalidValue("targets", f"no integer schedule found in {time_limit:.0f} s ({status})")
-    return _result(problem, layout, model, status, lp_bound)
+    seconds = _spent(model, stopwatch, started)
+    return _result(problem, layout, values, status, (lp_bound, bound, _mip_bound(model)), seconds)
 
 
-def _dive(relaxed: highspy.Highs, layout: _Layout, rounds: int = 200) -> FloatArray | None:
+def _spent(model: highspy.Highs, stopwatch: Callable[[], float] | None, started: float) -> float:
+    return stopwatch() - started if stopwatch else float(model.getRunTime())
+
+
+def _best(model: highspy.Highs, start: FloatArray | None) -> FloatArray | None:
+    """HiGHS's incumbent, or our start if HiGHS had no time to improve on it."""
+    if model.getInfo().primal_solution_status == 2:  # 2: a feasible solution exists
+        found = np.asarray(model.getSolution().col_value, dtype=np.float64)
+        costs = np.asarray(model.getLp().col_cost_, dtype=np.float64)
+        if start is None or found @ costs <= start @ costs + 1e-6:
+            return found
+    return start
+
+
+def _mip_bound(model: highspy.Highs) -> float:
+    return float(model.getInfo().mip_dual_bound)
+
+
+def _dive(model: highspy.Highs, layout: _Layout, rounds: int = 200) -> FloatArray | None:
     """An integer schedule from the LP by "round up the most fractional, re-solve" diving.
 
-    HiGHS's own primal heuristics find poor incumbents on this covering model; raising lower
-    bounds keeps the LP feasible (coverage only grows) and each re-solve is warm-started.
+    Raising lower bounds keeps the LP feasible (coverage only grows) and each re-solve is
+    warm-started. Shift counts are rounded first, then the break placements within them.
     """
     n = len(layout.shifts)
-    lower = np.zeros(n)
-    columns = np.arange(n, dtype=np.int32)
+    integer = np.arange(n + len(layout.placements), dtype=np.int32)
+    lower = np.zeros(integer.size)
     for _ in range(rounds):
-        values = np.asarray(relaxed.getSolution().col_value, dtype=np.float64)
-        x = values[:n]
+        values = np.asarray(model.getSolution().col_value, dtype=np.float64)
+        x = values[: integer.size]
         frac = x - np.floor(x + 1e-6)
         fractional = np.flatnonzero(frac > 1e-6)
         if fractional.size == 0:
-            values[:n] = np.rint(x)
+            values[: integer.size] = np.rint(x)
+            heads = list(layout.headcount.values())
+            values[heads] = np.ceil(values[heads] - 1e-6)
             return values
-        # Keep what is already whole, round up the tenth most fractional of the rest.
+        if (fractional < n).any():
+            fractional = fractional[fractional < n]
         lower = np.maximum(lower, np.floor(x + 1e-6))
         pick = fractional[np.argsort(-frac[fractional])[: max(1, fractional.size // 10)]]
         lower[pick] = np.ceil(x[pick])
-        relaxed.changeColsBounds(n, columns, lower, np.full(n, highspy.kHighsInf))
-        relaxed.run()
-        if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        model.changeColsBounds(integer.size, integer, lower, np.full(integer.size, np.inf))
+        model.run()
+        if model.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
     return None
 
 
-def _start_from_dive(relaxed: highspy.Highs, layout: _Layout, model: highspy.Highs) -> None:
-    start = _dive(relaxed, layout)
-    if start is None:
-        return
-    heads = list(layout.headcount.values())
-    start[heads] = np.ceil(start[heads] - 1e-6)
-    solution = highspy.HighsSolution()
-    solution.col_value = list(start)
-    solution.value_valid = True
-    model.setSolution(solution)
+def _restore_bounds(model: highspy.Highs, layout: _Layout) -> None:
+    size = len(layout.shifts) + len(layout.placements)
+    cols = np.arange(size, dtype=np.int32)
+    model.changeColsBounds(size, cols, np.zeros(size), np.full(size, np.inf))
+
+
+def _drop_surplus(problem: SchedulingProblem, layout: _Layout, start: FloatArray) -> FloatArray:
+    """Greedy repair: remove whole shifts, dearest first, while every constraint still holds.
+
+    Checked exactly for one queue per site (then a site's productive time serves that queue
+    only and the split follows); other layouts keep the dive's schedule as it is.
+    """
+    if any(len(site.queues & set(problem.requirements)) > 1 for site in problem.sites):
+        return start
+    return _Surplus(problem, layout, start).drop()
+
+
+class _Surplus:
+    """Coverage bookkeeping for the greedy removal of shifts from a feasible schedule."""
+
+    def __init__(self, problem: SchedulingProblem, layout: _Layout, start: FloatArray) -> None:
+        self.problem, self.layout, self.values = problem, layout, start.copy()
+        self.share = {s.name: 1 - s.shrinkage for s in problem.sites}
+        self.queue = {
+            s.name: next(iter(s.queues & set(problem.requirements)), None) for s in problem.sites
+        }
+        count = problem.timeline.count
+        self.phones = {s.name: np.zeros(count) for s in problem.sites}
+        n = len(layout.shifts)
+        for j, shift in enumerate(layout.shifts):
+            np.add.at(self.phones[shift.site], shift.working, start[j])
+        for k, placement in enumerate(layout.placements):
+            site = layout.shifts[int(layout.owner[k])].site
+            np.add.at(self.phones[site], placement.off, -start[n + k])
+
+    def _feasible(self) -> bool:
+        supply: dict[str, FloatArray] = {}
+        for site, phones in self.phones.items():
+            queue = self.queue[site]
+            if queue is not None:
+                supply[queue] = supply.get(queue, 0) + self.share[site] * phones
+        for queue, need in self.problem.requirements.items():
+            if np.any(supply.get(queue, np.zeros_like(need)) < need - 1e-6):
+                return False
+        by_name = {s.name: s for s in self.problem.sites}
+        for policy in self.problem.policies:
+            need = self.problem.requirements[policy.queue]
+            inside = sum(
+                np.minimum(self.share[site] * phones, need).sum()
+                for site, phones in self.phones.items()
+                if self.queue[site] == policy.queue
+                and by_name[site].calendar.country in policy.countries
+            )
+            if inside < policy.min_share * need.sum() - 1e-6:
+                return False
+        return True
+
+    def _move(self, j: int, k: int | None, sign: float) -> None:
+        """Add (sign 1) or remove (sign -1) one adviser of shift j, breaking at placement k."""
+        shift = self.layout.shifts[j]
+        self.phones[shift.site][shift.working] += sign
+        self.values[j] += sign
+        if k is not None:
+            n = len(self.layout.shifts)
+            self.phones[shift.site][self.layout.placements[k].off] -= sign
+            self.values[n + k] += sign
+
+    def drop(self) -> FloatArray:
+        n = len(self.layout.shifts)
+        for j in sorted(range(n), key=lambda j: -self.layout.shifts[j].cost):
+            where: list[int | None] = [int(k) for k in np.flatnonzero(self.layout.owner == j)]
+            for k in where or [None]:
+                column = j if k is None else n + k
+                while self.values[column] > 0.5:
+                    self._move(j, k, -1.0)
+                    if not self._feasible():
+                        self._move(j, k, 1.0)
+                        break
+        return self.values
+
+
+def _set_start(model: highspy.Highs, layout: _Layout, start: FloatArray) -> None:
+    """Give HiGHS the integer columns only: it solves the LP of the split variables itself."""
+    integer = layout.integers
+    model.setSolution(integer.size, integer.astype(np.int32), start[integer])
 
 
 def _result(
-    problem: SchedulingProblem, layout: _Layout, model: highspy.Highs, status: str, lp_bound: float
+    problem: SchedulingProblem,
+    layout: _Layout,
+    values: FloatArray,
+    status: str,
+    bounds: tuple[float, float, float],
+    seconds: float,
 ) -> Schedule:
-    values = np.asarray(model.getSolution().col_value, dtype=np.float64)
-    counts = np.rint(values[: len(layout.shifts)]).astype(np.int64)
-    info = model.getInfo()
+    n = len(layout.shifts)
+    counts = np.rint(values[:n]).astype(np.int64)
+    spread = np.rint(values[n : n + len(layout.placements)]).astype(np.int64)
+    lp_bound, bound, mip_bound = bounds
     cost = float(np.dot(counts, [s.cost for s in layout.shifts]))
-    # The LP relaxation is the bound we report: with a user start, HiGHS 1.16 was seen to
-    # report an objective and dual bound below the LP optimum, so we do not trust them.
-    bound = lp_bound
-    chosen = [
-        ScheduledShift(s.site, s.template, s.day, s.start, int(n), s.paid_hours, s.cost * int(n))
-        for s, n in zip(layout.shifts, counts, strict=True)
-        if n > 0
-    ]
+    chosen = []
+    for j, (s, count) in enumerate(zip(layout.shifts, counts, strict=True)):
+        if count <= 0:
+            continue
+        ks = np.flatnonzero(layout.owner == j) if layout.placements else np.zeros(0, np.int64)
+        breaks = tuple(
+            (layout.placements[int(k)].offsets, int(spread[k])) for k in ks if spread[k] > 0
+        )
+        chosen.append(
+            ScheduledShift(
+                s.site,
+                s.template,
+                s.day,
+                s.start,
+                int(count),
+                s.paid_hours,
+                s.cost * int(count),
+                breaks,
+            )
+        )
     return Schedule(
         status=status,
         cost=cost,
         lp_bound=lp_bound,
-        mip_bound=float(info.mip_dual_bound),
+        mip_bound=mip_bound,
         gap=(cost - bound) / cost if cost > 0 else 0.0,
-        solve_seconds=float(model.getRunTime()),
+        solve_seconds=seconds,
         shifts=chosen,
-        coverage=_coverage(problem, layout, counts),
+        coverage=_coverage(problem, layout, counts, spread),
         cost_by_site={
             site.name: sum(s.cost for s in chosen if s.site == site.name) for site in problem.sites
         },
         headcount=_headcount(problem, layout, counts),
         policy_shares=_policy_shares(problem, layout, values),
+        bound=bound,
+        lp_gap=(cost - lp_bound) / cost if cost > 0 else 0.0,
     )
 
 
 def _coverage(
-    problem: SchedulingProblem, layout: _Layout, counts: npt.NDArray[np.int64]
+    problem: SchedulingProblem,
+    layout: _Layout,
+    counts: npt.NDArray[np.int64],
+    spread: npt.NDArray[np.int64],
 ) -> dict[str, FloatArray]:
     coverage = {site.name: np.zeros(problem.timeline.count) for site in problem.sites}
     shrink = {site.name: site.shrinkage for site in problem.sites}
     for shift, n in zip(layout.shifts, counts, strict=True):
         if n:
             np.add.at(coverage[shift.site], shift.working, n * (1 - shrink[shift.site]))
+    for k, n in enumerate(spread):
+        if n:
+            site = layout.shifts[int(layout.owner[k])].site
+            np.add.at(coverage[site], layout.placements[k].off, -n * (1 - shrink[site]))
     return coverage
 
 

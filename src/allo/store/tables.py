@@ -69,6 +69,9 @@ class SiteRow(Base):
     transfer_module: Mapped[int | None] = mapped_column(Integer, nullable=True)
     transfer_assessed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     groups: Mapped[list[Any]]
+    # Planning settings (services/planning.py): shrinkage, subdiv, Ramadan hours, Friday
+    # prayer, Islamic-date shift, holiday overrides, legal-limit overrides.
+    planning: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
@@ -438,3 +441,16 @@ class IdeaVoteRow(Base):
         UniqueConstraint("idea_id", "voter_hash"),
         Index("ix_idea_votes_ip_at", "ip_hash", "created_at"),
     )
+
+
+class PlanRow(Base):
+    """A workforce plan run: what was asked, and the result (summary and per-interval series)."""
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    parameters: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any]]
+    __table_args__ = (Index("ix_plans_tenant_id_id", "tenant_id", "id"),)

@@ -128,7 +128,7 @@ def test_night_shift_across_dst_change(night: date, hours: float) -> None:
     problem = SchedulingProblem(
         timeline, {"fr": np.zeros(timeline.count)}, [site], [template], cyclic=False
     )
-    shift = _instance(site, template, night, (), problem)
+    shift = _instance(site, template, night, problem)
     assert shift is not None
     assert shift.paid_hours == hours
     assert shift.working.size == hours * 4

@@ -142,3 +142,16 @@ def test_bad_inputs_name_the_field() -> None:
         required_agents(1.0, AHT, StaffingTarget(None, max_abandon=0.05))
     with pytest.raises(InvalidValue, match=r"aht\[0\]"):
         required_agents(1.0, 0.0, StaffingTarget())
+
+
+def test_targets_beyond_the_agent_cap_are_reported_not_crashed() -> None:
+    from allo.domain.errors import InvalidValue
+    from allo.planning.erlang import MAX_AGENTS, StaffingTarget, required_agents
+
+    with pytest.raises(InvalidValue, match=r"target\[0\]"):
+        required_agents(4e6, 3600.0, StaffingTarget(0.8, 20))  # more load than MAX_AGENTS
+    with pytest.raises(InvalidValue, match=r"target\[1\]"):
+        # Only the loaded interval needs 10 / 1e-5 = 1,000,000 agents.
+        required_agents([0.0, 10.0], 180.0, StaffingTarget(0.8, 20, max_occupancy=1e-5))
+    assert required_agents(10.0, 180.0, StaffingTarget(0.8, 20, max_occupancy=0.001))[0] == 10_000
+    assert MAX_AGENTS >= 2_000

@@ -85,3 +85,22 @@ def test_staffing_per_site_and_multiskill() -> None:
     assert gross_requirement(net, 0.3)[0, 0] == pytest.approx(20.0)
     gain = pooling_gain([[100.0], [100.0]], [[180.0], [180.0]], 30, queue)
     assert 0 < gain[0] < 14  # pooling two queues saves advisers; split-time ignores it
+
+
+def test_breaks_are_spread_within_each_shift_and_the_bounds_are_ordered() -> None:
+    result = schedule(SchedulingProblem(TIMELINE, {"fr": NEED}, _sites(), TEMPLATES), time_limit=20)
+    # The LP with rounding cuts is a valid bound between the plain LP and the cost.
+    assert result.lp_bound <= result.bound <= result.cost + 1e-6
+    assert result.gap <= result.lp_gap
+    for shift in result.shifts:
+        assert sum(n for _, n in shift.breaks) == shift.advisers
+        assert all(150 <= offsets[0] <= 210 for offsets, _ in shift.breaks)
+    total = sum(result.coverage.values())
+    assert np.all(total >= NEED - 1e-6)
+
+
+def test_shifts_without_breaks_are_scheduled_too() -> None:
+    plain = [ShiftTemplate(f"{h}h", time(h), time(h + 6)) for h in range(6, 16)]
+    result = schedule(SchedulingProblem(TIMELINE, {"fr": NEED}, _sites(), plain), time_limit=20)
+    assert all(s.breaks == () for s in result.shifts)
+    assert np.all(sum(result.coverage.values()) >= NEED - 1e-6)
