@@ -88,10 +88,10 @@ class QualityModel:
     adviser's level in the contact's language (a level missing from the map counts 1.0).
     """
 
-    fcr: float = 0.72
+    fcr: float = 0.42
     satisfaction: tuple[float, float, float, float, float] = (0.05, 0.07, 0.16, 0.40, 0.32)
-    repeat_probability: float = 0.6
-    repeat_delay: float = 7200.0
+    repeat_probability: float = 0.3
+    repeat_delay: float = 86400.0
     long_wait: float = 180.0
     long_wait_penalty: int = 1
     language_aht: Mapping[int, float] = field(
@@ -263,6 +263,18 @@ class Outage:
 
 
 @dataclass(frozen=True, slots=True)
+class TracedContact:
+    """A recorded contact to replay: when it came, to which queue (index), what the customer
+    chose, how long it was handled, and how long the customer would wait (inf: for ever)."""
+
+    at: float
+    queue: int
+    option: SiteOption
+    handling: float
+    patience: float = math.inf
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     day: date
@@ -274,6 +286,8 @@ class Scenario:
     drain: float = 4 * 3600.0
     # Seconds an adviser's phone rings before they pick up.
     answer_delay: float = 0.0
+    # A recorded day: replaces the demand of the queues (arrivals, handling, patience).
+    trace: tuple[TracedContact, ...] = ()
 
     def __post_init__(self) -> None:
         names = [model.site.name for model in self.sites]
@@ -290,6 +304,8 @@ class Scenario:
 
     @property
     def arrivals_end(self) -> float:
+        if self.trace:
+            return max(c.at for c in self.trace) + 1.0
         return max((q.demand.end for q in self.queues), default=0.0)
 
     def site_index(self, name: str) -> int:

@@ -135,14 +135,23 @@ def _shift_roster(
     return entries
 
 
-def requirement(queue: QueueModel) -> np.ndarray:
-    """Advisers on the phones the planning module asks for, per demand interval."""
+def requirement(queue: QueueModel, sites: Sequence[SiteModel] = ()) -> np.ndarray:
+    """Advisers on the phones the planning module asks for, per demand interval.
+
+    The handling time is the queue's, times the sites' own factors (site and language
+    level) weighted by their shares: what a planner would forecast for that split.
+    """
     assert queue.auto_staffing is not None
+    shares = [(m.auto_share, m.aht_factor * m.quality.language_aht.get(m.language_level, 1.0))
+              for m in sites if m.auto_share > 0]  # fmt: skip
+    total = sum(share for share, _ in shares)
+    factor = sum(share * f for share, f in shares) / total if total else 1.0
     minutes = int(queue.demand.interval // 60)
     patience = None if queue.patience is None else queue.patience.expected
     target = QueueTarget(queue.auto_staffing.target, patience)
     volumes = np.asarray(queue.demand.volumes, dtype=np.float64)
-    return np.asarray(net_requirement(volumes, queue.handling.expected, minutes, target))
+    aht = queue.handling.expected * factor
+    return np.asarray(net_requirement(volumes, aht, minutes, target))
 
 
 def _auto_roster(
@@ -152,7 +161,7 @@ def _auto_roster(
     for queue in scenario.queues:
         if queue.auto_staffing is None:
             continue
-        need = requirement(queue)
+        need = requirement(queue, scenario.sites)
         demand = queue.demand
         counts = _split(scenario.sites, blocked, need, demand.start, demand.interval)
         for index, model in enumerate(scenario.sites):
@@ -174,9 +183,11 @@ def _split(
             model.auto_share if overlap(blocked[i], begin, begin + interval) == 0 else 0.0
             for i, model in enumerate(sites)
         ]
-        total = sum(shares)
+        # A closed site's share goes to the open ones; shares may add up to more than 1.
+        total, planned = sum(shares), sum(model.auto_share for model in sites)
         for i, share in enumerate(shares):
-            counts[i].append(math.ceil(advisers * share / total - 1e-9) if total > 0 else 0)
+            scaled = advisers * share * planned / total if total > 0 else 0.0
+            counts[i].append(math.ceil(scaled - 1e-9))
     return counts
 
 

@@ -56,7 +56,10 @@ WAITING, CALLBACK, OFFERED, SERVING, DONE, ABANDONED, DROPPED = range(7)
 
 
 def arrivals(scenario: Scenario, generator: np.random.Generator) -> tuple[list[float], list[int]]:
-    """First contacts of the day: NHPP per queue and interval, merged in time order."""
+    """First contacts of the day: NHPP per queue and interval, merged in time order (or the
+    recorded ones of a replay, in their order)."""
+    if scenario.trace:
+        return [c.at for c in scenario.trace], [c.queue for c in scenario.trace]
     times: list[np.ndarray] = []
     queues: list[np.ndarray] = []
     for index, model in enumerate(scenario.queues):
@@ -128,6 +131,7 @@ class Twin:
         self.c_token: list[int] = []
         self.c_callback: list[bool] = []
         self.c_repeat: list[bool] = []
+        self.c_handling: list[float] = []  # recorded handling time (replays), else -1
         self.resolved = 0
         self.satisfaction_sum = 0
         self.rated = 0
@@ -154,6 +158,7 @@ class Twin:
         self.c_token.append(0)
         self.c_callback.append(False)
         self.c_repeat.append(repeat)
+        self.c_handling.append(-1.0)
         return cid
 
     def _schedule_roster(self) -> None:
@@ -209,8 +214,15 @@ class Twin:
         if index + 1 < len(times):
             self.heap.push(times[index + 1], ARRIVAL, index + 1)
         queue = queues[index]
-        option = _choose_option(self.scenario.queues[queue], self.rng_choice.random())
-        self._arrive(self._new_contact(queue, now, option, False), now)
+        if self.scenario.trace:
+            traced = self.scenario.trace[index]
+            cid = self._new_contact(queue, now, traced.option, False)
+            self.c_deadline[cid] = now + traced.patience
+            self.c_handling[cid] = traced.handling
+        else:
+            option = _choose_option(self.scenario.queues[queue], self.rng_choice.random())
+            cid = self._new_contact(queue, now, option, False)
+        self._arrive(cid, now)
 
     def _on_arrive(self, now: float, cid: int, _: int) -> None:
         self._arrive(cid, now)
@@ -298,7 +310,9 @@ class Twin:
         self.c_start[cid] = now
         self.serving[site][cid] = None
         self._apply(self.engine.handle(OfferAccepted(cid, adviser_id), now), now)
-        duration = self.handling_sampler(self.c_queue[cid], adviser_id)()
+        duration = self.c_handling[cid]
+        if duration < 0:
+            duration = self.handling_sampler(self.c_queue[cid], adviser_id)()
         self.heap.push(now + duration, FINISH, cid, self.c_token[cid])
 
     def _end_service(self, cid: int, now: float) -> int:
