@@ -39,7 +39,7 @@ R = TypeVar("R")
 class DefaultToRun(TyperGroup):
     """`allo simulate FILE …` means `allo simulate run FILE …`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["run", *args]
         return super().parse_args(ctx, args)

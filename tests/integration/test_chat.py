@@ -188,8 +188,12 @@ def test_chat_starts_are_rate_limited_per_address(
     tight = settings.model_copy(update={"chat_starts_per_minute": 2})
     with TestClient(create_app(tight, store), base_url="https://testserver") as client:
         key = widget_key(store, acme)
-        codes = [client.post(f"/public/v1/widget/{key}/chats",
-                             json={"name": "Spam", "queue_id": acme.ids["queue"]}).status_code
-                 for _ in range(8)]
+        codes = [
+            client.post(
+                f"/public/v1/widget/{key}/chats",
+                json={"name": "Spam", "queue_id": acme.ids["queue"]},
+            ).status_code
+            for _ in range(8)
+        ]
     assert codes[:5] == [201] * 5
     assert codes[-1] == 429

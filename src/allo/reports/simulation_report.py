@@ -54,7 +54,9 @@ def cell(estimate: Estimate | None, fmt: str) -> str:
 
 def _chart(title: str, names: Sequence[str], values: Sequence[Estimate | None]) -> str:
     means = [v.mean if v is not None else 0.0 for v in values]
-    errors = [v.half_width if v is not None and math.isfinite(v.half_width) else 0.0 for v in values]
+    errors = [
+        v.half_width if v is not None and math.isfinite(v.half_width) else 0.0 for v in values
+    ]
     figure, axis = plt.subplots(figsize=(7, 3))
     axis.bar(list(names), means, yerr=errors, capsize=6, color="#3b6ea5")
     axis.set_title(title)

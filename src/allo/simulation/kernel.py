@@ -74,7 +74,8 @@ class SingleSkillResult:
         return self.busy_seconds / (self.servers * self.duration) if self.duration else 0.0
 
 
-def single_skill(
+# One loop, inlined on purpose: it is the benchmarked hot path.
+def single_skill(  # noqa: C901
     servers: int,
     arrival_rate: float,
     handling: Sampler,

@@ -77,9 +77,7 @@ def recorded_measures(
     answered = [c for c in contacts if c.answered_at is not None]
     abandoned = len(contacts) - len(answered)
     waits = [(c.answered_at - c.created_at).total_seconds() for c in answered if c.answered_at]
-    within = sum(
-        w <= targets.get(c.queue_id, 20.0) for w, c in zip(waits, answered, strict=True)
-    )
+    within = sum(w <= targets.get(c.queue_id, 20.0) for w, c in zip(waits, answered, strict=True))
     ended = len(contacts)
     return Measures(
         contacts=len(contacts),

@@ -154,9 +154,7 @@ def requirement(queue: QueueModel, sites: Sequence[SiteModel] = ()) -> np.ndarra
     return np.asarray(net_requirement(volumes, aht, minutes, target))
 
 
-def _auto_roster(
-    scenario: Scenario, blocked: list[list[Period]], ids: _Ids
-) -> list[RosterEntry]:
+def _auto_roster(scenario: Scenario, blocked: list[list[Period]], ids: _Ids) -> list[RosterEntry]:
     entries: list[RosterEntry] = []
     for queue in scenario.queues:
         if queue.auto_staffing is None:

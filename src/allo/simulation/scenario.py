@@ -8,6 +8,7 @@ the scenario's day; an end at or before its start is on the next day.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -17,8 +18,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from allo.domain.errors import InvalidValue
-from allo.domain.queues import ServiceLevelTarget
 from allo.domain.queues import Queue as DomainQueue
+from allo.domain.queues import ServiceLevelTarget
 from allo.domain.sites import Site, TransferBasis
 from allo.domain.values import check_timezone
 from allo.planning.calendars import SiteCalendar
@@ -121,7 +122,9 @@ class Obj:
             key = unknown[0]
             known = ", ".join(sorted(allowed))
             raise ScenarioError(
-                node.key_lines[key], _join(node.path, key), f"is not a setting here (known: {known})"
+                node.key_lines[key],
+                _join(node.path, key),
+                f"is not a setting here (known: {known})",
             )
 
     def has(self, key: str) -> bool:
@@ -315,7 +318,9 @@ def _shift(node: Node, clock_: Clock, timezone: str) -> Shift:
     start, end = clock_.span(obj.sub("start"), obj.sub("end"), timezone)
     if end - start > 12 * 3600:
         raise obj.sub("end").fail("a shift lasts at most 12 hours")
-    breaks = [_break(b, clock_, timezone) for b in items(obj.sub("breaks"))] if obj.has("breaks") else []
+    breaks = (
+        [_break(b, clock_, timezone) for b in items(obj.sub("breaks"))] if obj.has("breaks") else []
+    )
     for rule, item in zip(breaks, items(obj.sub("breaks")) if breaks else [], strict=True):
         if rule.earliest < start or rule.latest + rule.minutes * 60 > end:
             raise item.fail("the break window must lie within the shift")
@@ -395,7 +400,9 @@ def _site(node: Node, index: int, clock_: Clock) -> SiteModel:
             groups=tuple(obj.get("groups", texts, [])),
         ),
     )
-    teams = [_team(t, clock_, timezone) for t in items(obj.sub("teams"))] if obj.has("teams") else []
+    teams = (
+        [_team(t, clock_, timezone) for t in items(obj.sub("teams"))] if obj.has("teams") else []
+    )
     calendar = _calendar(obj.sub("calendar"), country, timezone) if obj.has("calendar") else None
     return _guard(
         node,
@@ -421,13 +428,14 @@ def _routing(node: Node, groups: set[str]) -> RoutingPolicy:
     tiers: list[SiteTier] = []
     for item in items(obj.sub("tiers")) if obj.has("tiers") else []:
         tier = Obj(item, TIER_KEYS)
-        names = tier.get("groups", texts, [])
+        names: list[str] = tier.get("groups", texts, [])
         for name, child in zip(names, items(tier.sub("groups")) if names else [], strict=True):
             if name not in groups:
                 raise child.fail(f"{name!r} is not a group of any site")
         after = tier.get("after", number(0), 0.0)
         chosen = tier.get("chosen", boolean, False)
-        tiers.append(_guard(item, lambda: SiteTier(after, chosen, frozenset(names))))
+        tier_of = functools.partial(SiteTier, after, chosen, frozenset(names))
+        tiers.append(_guard(item, tier_of))
     selection_node = node.value.get("selection")
     try:
         selection = AdviserSelection(obj.get("selection", text, "longest_idle"))
@@ -478,7 +486,7 @@ def _options(node: Node, groups: set[str]) -> tuple[tuple[SiteOption, float], ..
             raise obj.sub("group").fail(f"{group!r} is not a group of any site")
         only = obj.get("only", boolean, False)
         share = obj.get("share", number(0, 1))
-        options.append((_guard(item, lambda: SiteOption(group, only)), share))
+        options.append((_guard(item, functools.partial(SiteOption, group, only)), share))
     if not options or abs(sum(share for _, share in options) - 1) > 1e-6:
         raise node.fail("needs options whose shares add up to 1")
     return tuple(options)
@@ -508,9 +516,13 @@ def _staffing(node: Node) -> AutoStaffing | None:
     )
 
 
-def _queue(node: Node, index: int, clock_: Clock, sites: dict[str, int], groups: set[str]) -> QueueModel:
+def _queue(
+    node: Node, index: int, clock_: Clock, sites: dict[str, int], groups: set[str]
+) -> QueueModel:
     obj = Obj(node, QUEUE_KEYS)
-    target = Obj(obj.sub("service_level"), {"percent", "seconds"}) if obj.has("service_level") else None
+    target = (
+        Obj(obj.sub("service_level"), {"percent", "seconds"}) if obj.has("service_level") else None
+    )
     sl = ServiceLevelTarget()
     if target is not None:
         percent = target.get("percent", number(0, 100, strict_low=True), 80.0)
@@ -541,7 +553,9 @@ def _queue(node: Node, index: int, clock_: Clock, sites: dict[str, int], groups:
     callback = None
     if obj.has("callback"):
         cb = Obj(obj.sub("callback"), {"after", "accept"})
-        callback = CallbackOffer(cb.get("after", number(0), 120.0), cb.get("accept", number(0, 1), 0.3))
+        callback = CallbackOffer(
+            cb.get("after", number(0), 120.0), cb.get("accept", number(0, 1), 0.3)
+        )
     return QueueModel(
         queue=queue,
         policy=_routing(obj.sub("routing"), groups) if obj.has("routing") else RoutingPolicy(),
@@ -550,7 +564,9 @@ def _queue(node: Node, index: int, clock_: Clock, sites: dict[str, int], groups:
         handling_by_site=by_site,
         patience=distribution(obj.sub("patience")) if obj.has("patience") else None,
         callback=callback,
-        options=_options(obj.sub("choice"), groups) if obj.has("choice") else ((SiteOption(), 1.0),),
+        options=_options(obj.sub("choice"), groups)
+        if obj.has("choice")
+        else ((SiteOption(), 1.0),),
         auto_staffing=_staffing(obj.sub("staffing")) if obj.has("staffing") else None,
     )
 
@@ -582,7 +598,10 @@ def load_scenario(source: str) -> Scenario:
     if not isinstance(day_node.value, date) or isinstance(day_node.value, datetime):
         raise day_node.fail("must be a date YYYY-MM-DD")
     timezone = obj.get("timezone", text, "Europe/Paris")
-    _guard(obj.sub("timezone") if obj.has("timezone") else root, lambda: check_timezone("timezone", timezone))
+    _guard(
+        obj.sub("timezone") if obj.has("timezone") else root,
+        lambda: check_timezone("timezone", timezone),
+    )
     clock_ = Clock(day_node.value, timezone)
     site_nodes = items(obj.sub("sites"))
     if not site_nodes:
@@ -598,7 +617,9 @@ def load_scenario(source: str) -> Scenario:
     if not queue_nodes:
         raise obj.sub("queues").fail("needs at least one queue")
     queues = [_queue(n, i, clock_, names, groups) for i, n in enumerate(queue_nodes)]
-    outages = [_outage(n, clock_, names) for n in items(obj.sub("outages"))] if obj.has("outages") else []
+    outages = (
+        [_outage(n, clock_, names) for n in items(obj.sub("outages"))] if obj.has("outages") else []
+    )
     _check_staffed(sites, queues, queue_nodes)
     scenario = Scenario(
         name=obj.get("name", text),

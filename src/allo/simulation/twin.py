@@ -102,7 +102,9 @@ class Twin:
             advisers=[entry.adviser for entry in self.roster],
         )
         self.adviser_site = {entry.adviser.id: entry.site_index for entry in self.roster}
-        self.adviser_languages = {entry.adviser.id: entry.adviser.languages for entry in self.roster}
+        self.adviser_languages = {
+            entry.adviser.id: entry.adviser.languages for entry in self.roster
+        }
         self.site_advisers: list[list[int]] = [[] for _ in scenario.sites]
         for entry in self.roster:
             self.site_advisers[entry.site_index].append(entry.adviser.id)
