@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 
 import pytest
@@ -44,8 +45,8 @@ def test_single_skill_kernel_agrees_with_erlang(patience: float | None) -> None:
     results = []
     for seed in range(10):
         rng = random.Random(seed)
-        handling = lambda: rng.expovariate(1 / AHT)  # noqa: E731
-        wait_for = None if patience is None else (lambda: rng.expovariate(1 / patience))
+        handling = functools.partial(rng.expovariate, 1 / AHT)
+        wait_for = None if patience is None else functools.partial(rng.expovariate, 1 / patience)
         results.append(single_skill(ADVISERS, rate, handling, wait_for, 20_000, rng, warmup=1000))
     sl = estimate([r.service_level for r in results])
     if patience is None:
