@@ -149,7 +149,7 @@ def twin_multi(calls: int, seed: int) -> tuple[int, Measures]:
             Distribution(Law.LOGNORMAL, AHT, 1.0),
             patience=Distribution(Law.EXPONENTIAL, PATIENCE),
             options=((SiteOption("france"), 0.7), (SiteOption(), 0.3)),
-        )  # fmt: skip
+        )
         for i, (name, skills, share) in enumerate(
             (("a", {"a": 2}, 0.4), ("b", {"b": 2}, 0.4), ("ab", {"a": 2, "b": 2}, 0.2))
         )

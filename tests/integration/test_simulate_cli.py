@@ -135,3 +135,14 @@ def test_replay_bad_day(day: str, db_url: str) -> None:
     args = ["replay", "--database-url", db_url, "--tenant", "acme", "--day", day,
             "--overflow-after", "30"]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 2
+
+
+def test_mounted_under_allo_the_file_is_the_default_command() -> None:
+    import typer
+
+    root = typer.Typer()
+    root.add_typer(app, name="simulate")
+    result = runner.invoke(root, ["simulate", scenario("france"), "-r", "2", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "service level" in result.output
+    assert "compare" in runner.invoke(root, ["simulate", "--help"]).output
