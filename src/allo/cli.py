@@ -18,6 +18,7 @@ from allo.domain.roles import Role
 from allo.i18n import t
 from allo.planning_cli import app as plan_app
 from allo.settings import Settings, get_settings
+from allo.simulation_cli import app as simulate_app
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(plan_app)
+app.add_typer(simulate_app, name="simulate")
 console = Console()
 err_console = Console(stderr=True)
 
