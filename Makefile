@@ -51,6 +51,8 @@ bench: install-test
 	$(BIN)/python bench/routing.py --quick
 	$(BIN)/python bench/planning.py --quick
 	$(BIN)/python bench/insights.py --quick
+	$(BIN)/python bench/simulation.py --quick
+	$(BIN)/python bench/live.py --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
