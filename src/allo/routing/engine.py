@@ -299,12 +299,12 @@ class RoutingEngine:
 
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
-            self._contacts[entry[2]]
+            self._contacts[entry[3]]
             for cls in pool.classes.values()
             for entry in cls.heap
             if pool.contact_entry_live(entry)
         ]
-        for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.queue_seq)):
+        for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.arrival_seq)):
             if contact.phase is ContactPhase.WAITING:
                 self._route_waiting(contact)
 
@@ -348,8 +348,9 @@ class RoutingEngine:
         arrived = self._now if event.arrived_at is None else min(event.arrived_at, self._now)
         pool = self._pool(queue, event.language or queue.queue.language)
         priority = queue.queue.priority + event.priority
+        self._seq += 1
         contact = ContactRecord(
-            event.contact_id, pool, event.channel, priority, event.option, arrived
+            event.contact_id, pool, event.channel, priority, event.option, arrived, self._seq
         )
         self._contacts[contact.id] = contact
         adviser = self._find_adviser(contact)
@@ -602,7 +603,7 @@ class RoutingEngine:
         contact.phase, contact.queue_seq = ContactPhase.WAITING, self._seq
         contact.pool.push_contact(
             (contact.channel, contact.option, contact.priority),
-            (contact.order_time, self._seq, contact.id),
+            (contact.order_time, contact.arrival_seq, self._seq, contact.id),
         )
         self._schedule_next_tier(contact)
 

@@ -97,7 +97,7 @@ def best_contact(
             key = (channel in rules.gap_fillers, -priority, head[0], head[1])
             if best_key is not None and key >= best_key:
                 continue
-            contact = contacts[head[2]]
+            contact = contacts[head[3]]
             if adviser.id in contact.declined or not allows(
                 step_of(contact).sites, adviser.site_id
             ):

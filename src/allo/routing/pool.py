@@ -22,8 +22,10 @@ from allo.routing.tiers import TierStep
 # (0 for longest idle, minus the skill or quality score, the load); the version tells stale
 # entries from live ones.
 AdviserEntry = tuple[float, float, int, int]
-# (place in line, sequence, contact id): smallest first.
-ContactEntry = tuple[float, int, int]
+# (place in line, arrival sequence, queue sequence, contact id): smallest first. The first two
+# never change for a contact (a callback or a missed offer keeps its place); the queue
+# sequence tells the live entry from those of earlier stays in line.
+ContactEntry = tuple[float, int, int, int]
 ClassKey = tuple[Channel, SiteOption, int]
 
 
@@ -158,10 +160,10 @@ class Pool:
         return adviser is not None and adviser.version == entry[3]
 
     def contact_entry_live(self, entry: ContactEntry) -> bool:
-        contact = self.contacts.get(entry[2])
+        contact = self.contacts.get(entry[3])
         return (
             contact is not None
-            and contact.queue_seq == entry[1]
+            and contact.queue_seq == entry[2]
             and contact.phase is ContactPhase.WAITING
         )
 

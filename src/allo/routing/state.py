@@ -95,6 +95,7 @@ class ContactRecord:
 
     __slots__ = (
         "adviser_id",
+        "arrival_seq",
         "arrived_at",
         "channel",
         "declined",
@@ -121,6 +122,7 @@ class ContactRecord:
         priority: int,
         option: SiteOption,
         arrived_at: float,
+        arrival_seq: int = 0,
     ) -> None:
         self.id = contact_id
         self.pool = pool
@@ -130,6 +132,8 @@ class ContactRecord:
         self.arrived_at = arrived_at
         # Place in line: a callback, a declined or missed offer keep the original arrival.
         self.order_time = arrived_at
+        # FIFO among equal places: the order the engine learnt of the arrivals, kept as well.
+        self.arrival_seq = arrival_seq
         # Tier timers count from here (a booked callback starts afresh at its slot).
         self.tier_base = arrived_at
         self.tier_gen = 0
