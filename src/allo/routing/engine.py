@@ -5,7 +5,6 @@ drive the very same code (DESIGN.md, principle 1).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from allo.domain.channels import Channel
 from allo.domain.queues import Queue
 from allo.domain.sites import Site
 from allo.routing import events as ev
+from allo.routing.calibration import WaitCalibration
 from allo.routing.decisions import (
     AdviserMissed,
     AnnounceWait,
@@ -38,7 +38,7 @@ from allo.routing.policy import (
     RoutingPolicy,
     SiteOption,
 )
-from allo.routing.pool import AdviserEntry, Filing, Pool, QueueRecord
+from allo.routing.pool import AdviserEntry, ChannelFiling, Pool, QueueRecord, ewt_channel
 from allo.routing.quality import QualityBook
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import SiteSet, TierStep, step_at, tier_table
@@ -84,8 +84,9 @@ class RoutingEngine:
         self._index = EligibilityIndex()
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
-        self._quality_ranks: dict[tuple[int, int], float] = {}
         self._unsettled: set[int] = set()
+        # Wait-estimate calibration over every queue, per channel (quiet queues lean on it).
+        self._calibration: dict[Channel, WaitCalibration] = {}
         self._configuring = True
         self._seq = 0
         self._out: list[Decision] = []
@@ -160,17 +161,32 @@ class RoutingEngine:
         if best_adviser(pool, channel, table[0].sites, frozenset(), self._rules) is not None:
             return 0.0
         ahead = waiting_ahead(pool, channel, queue.queue.priority + priority)
-        return self._estimate(queue, pool, option, channel, ahead)
+        raw = self._model_estimate(queue, pool, option, channel, ahead)
+        return None if raw is None else raw * self._wait_factor(queue, channel)
 
-    def _estimate(
+    def _model_estimate(
         self, queue: QueueRecord, pool: Pool, option: SiteOption, channel: Channel, ahead: int
     ) -> float | None:
+        """The model's estimate, before the queue's calibration against observed waits."""
+
         def has_free(sites: SiteSet) -> bool:
             return best_adviser(pool, channel, sites, frozenset(), self._rules) is not None
 
         aht = queue.handling_time(channel)
         table = self._table(queue, option)
         return estimate(table, pool, channel, ahead, aht, self._now, has_free)
+
+    def _wait_factor(self, queue: QueueRecord, channel: Channel) -> float:
+        """The queue's correction of the model (ewt.py, calibration.py)."""
+        every_queue = self._calibration.get(ewt_channel(channel))
+        return queue.wait_calibration(channel).factor(every_queue)
+
+    def _calibrate(self, queue: QueueRecord, channel: Channel, model: float, seen: float) -> None:
+        queue.wait_calibration(channel).record(model, seen)
+        every_queue = self._calibration.get(ewt_channel(channel))
+        if every_queue is None:
+            every_queue = self._calibration[ewt_channel(channel)] = WaitCalibration()
+        every_queue.record(model, seen)
 
     def queue_status(self, queue_id: int) -> QueueStatus | None:
         queue = self._queues.get(queue_id)
@@ -237,7 +253,6 @@ class RoutingEngine:
             return
         queue.queue, queue.policy = event.queue, event.policy
         queue.tables.clear()
-        self._quality_ranks.clear()
         for pool in queue.pools.values():
             pool.channels = event.policy.channels
             self._rebuild_members(pool)
@@ -283,28 +298,34 @@ class RoutingEngine:
                 self._publish(adviser)
         self._unsettled.clear()
 
-    def _filing(self, adviser: AdviserRecord) -> dict[Channel, list[Filing]]:
+    def _filing(self, adviser: AdviserRecord) -> list[tuple[Channel, ChannelFiling]]:
         """Where the adviser goes when free for a channel: one heap per pool, at their site."""
-        filing: dict[Channel, list[Filing]] = {channel: [] for channel in CHANNELS}
+        filing = {channel: ChannelFiling() for channel in CHANNELS}
         for pool in adviser.pools:
             selection = pool.queue.policy.selection
             static = 0.0
             if selection is AdviserSelection.MOST_SKILLED:
                 static = -float(pool.members[adviser.id])
+            elif selection is AdviserSelection.BEST_QUALITY:
+                static = -self._quality_score(adviser.id, pool.queue)
             for channel in CHANNELS:
                 if channel in pool.channels:
                     heap = pool.free_heap(channel, adviser.site_id)
-                    filing[channel].append((heap, pool, selection, static))
-        return filing
+                    filing[channel].add(heap, pool, selection, static)
+        return [
+            (channel, held)
+            for channel, held in filing.items()
+            if held.idle or held.ranked or held.occupied or held.quality
+        ]
 
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
-            self._contacts[entry[2]]
+            self._contacts[entry[3]]
             for cls in pool.classes.values()
             for entry in cls.heap
             if pool.contact_entry_live(entry)
         ]
-        for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.queue_seq)):
+        for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.arrival_seq)):
             if contact.phase is ContactPhase.WAITING:
                 self._route_waiting(contact)
 
@@ -320,6 +341,7 @@ class RoutingEngine:
                 pool.remove_member(adviser.id, adviser.site_id)
             adviser.pools = []
             adviser.adviser, adviser.site_id = event.adviser, event.adviser.site_id
+            adviser.capacity = event.adviser.capacity
         self._index.add(event.adviser)
         self._unsettled.add(adviser.id)
         for queue in self._queues.values():
@@ -348,8 +370,9 @@ class RoutingEngine:
         arrived = self._now if event.arrived_at is None else min(event.arrived_at, self._now)
         pool = self._pool(queue, event.language or queue.queue.language)
         priority = queue.queue.priority + event.priority
+        self._seq += 1
         contact = ContactRecord(
-            event.contact_id, pool, event.channel, priority, event.option, arrived
+            event.contact_id, pool, event.channel, priority, event.option, arrived, self._seq
         )
         self._contacts[contact.id] = contact
         adviser = self._find_adviser(contact)
@@ -403,10 +426,13 @@ class RoutingEngine:
         handled = self._now - contact.started_at
         queue.aht[channel] = ewma(queue.aht.get(channel), handled, self._aht_alpha)
         assert contact.adviser_id is not None
-        if self._quality.record(
-            contact.adviser_id, queue.queue.id, event.resolved, event.satisfaction
+        if (
+            self._quality.record(
+                contact.adviser_id, queue.queue.id, event.resolved, event.satisfaction
+            )
+            and queue.policy.selection is AdviserSelection.BEST_QUALITY
         ):
-            self._quality_ranks.pop((contact.adviser_id, queue.queue.id), None)
+            self._rerank_quality(self._advisers[contact.adviser_id], queue)
         del self._contacts[contact.id]
         self._end_service(contact)
         return None
@@ -436,6 +462,7 @@ class RoutingEngine:
             self._route_or_enqueue(contact)
         else:
             contact.phase = ContactPhase.BOOKED
+            contact.model_wait = -1.0  # its wait is now the customer's choice
             contact.tier_gen += 1
             self._timers.add(event.at, TimerKind.CALLBACK_DUE, contact.id, contact.tier_gen)
         return None
@@ -490,6 +517,12 @@ class RoutingEngine:
     def _offer(self, contact: ContactRecord, adviser: AdviserRecord) -> None:
         """Hold the adviser's capacity for the contact and tell the driver to offer it."""
         now = self._now
+        if contact.model_wait >= 0.0:
+            # First offer of a contact that was announced a wait: a calibration sample.
+            queue = contact.pool.queue
+            waited = now - contact.arrived_at
+            self._calibrate(queue, contact.channel, contact.model_wait, waited)
+            contact.model_wait = -1.0
         contact.phase, contact.adviser_id = ContactPhase.OFFERED, adviser.id
         contact.offer_seq += 1
         contact.offered_at, contact.service_site = now, adviser.site_id
@@ -569,31 +602,27 @@ class RoutingEngine:
         adviser.version += 1
         if not adviser.ready:
             return
-        since, ident, version = adviser.available_since, adviser.id, adviser.version
-        shared: AdviserEntry = (0.0, since, ident, version)
-        load = float(adviser.live_load + adviser.fill_load)
-        for channel in CHANNELS:
-            if not adviser.can_take(channel, self._rules):
-                continue
-            for heap, pool, selection, static in adviser.filing[channel]:
-                if selection is AdviserSelection.LEAST_OCCUPIED:
-                    rank = load
-                elif selection is AdviserSelection.BEST_QUALITY:
-                    rank = -self._quality_rank(ident, pool)
-                else:
-                    rank = static
-                entries = heap.entries
-                heapq.heappush(entries, shared if rank == 0.0 else (rank, since, ident, version))
-                if len(entries) > heap.limit:
-                    pool.compact(heap)
+        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version)
+        rules = self._rules
+        for channel, filing in adviser.filing:
+            if adviser.can_take(channel, rules):
+                filing.push(shared, float(adviser.live_load + adviser.fill_load))
 
-    def _quality_rank(self, adviser_id: int, pool: Pool) -> float:
-        key = (adviser_id, pool.queue_id)
-        score = self._quality_ranks.get(key)
-        if score is None:
-            weights = pool.queue.policy.quality
-            score = self._quality_ranks[key] = self._quality.score(*key, weights)
-        return score
+    def _quality_score(self, adviser_id: int, queue: QueueRecord) -> float:
+        return self._quality.score(adviser_id, queue.queue.id, queue.policy.quality)
+
+    def _rerank_quality(self, adviser: AdviserRecord, queue: QueueRecord) -> None:
+        """An outcome changed the adviser's quality for the queue: their rank in its heaps too.
+
+        Entries already in the heaps keep the old rank until the adviser is next published
+        (the finish that recorded the outcome publishes them right after).
+        """
+        rank = -self._quality_score(adviser.id, queue)
+        queue_id = queue.queue.id
+        for _, filing in adviser.filing:
+            for slot in filing.quality:
+                if slot.queue_id == queue_id:
+                    slot.rank = rank
 
     # ------------------------------------------------------------------ the line
 
@@ -602,7 +631,7 @@ class RoutingEngine:
         contact.phase, contact.queue_seq = ContactPhase.WAITING, self._seq
         contact.pool.push_contact(
             (contact.channel, contact.option, contact.priority),
-            (contact.order_time, self._seq, contact.id),
+            (contact.order_time, contact.arrival_seq, self._seq, contact.id),
         )
         self._schedule_next_tier(contact)
 
@@ -655,11 +684,15 @@ class RoutingEngine:
         )
         # The contact is in line already: the others ahead are all counted but itself.
         ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
-        estimates = tuple(
-            WaitEstimate(o, self._estimate(queue, contact.pool, o, contact.channel, ahead))
-            for o in options
-        )
-        self._out.append(AnnounceWait(contact.id, queue.queue.id, estimates))
+        factor = self._wait_factor(queue, contact.channel)
+        estimates = []
+        for number, option in enumerate(options):
+            raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead)
+            if number == 0 and raw is not None:
+                # Compared with the wait this contact will see, to calibrate later estimates.
+                contact.model_wait = raw
+            estimates.append(WaitEstimate(option, None if raw is None else raw * factor))
+        self._out.append(AnnounceWait(contact.id, queue.queue.id, tuple(estimates)))
 
     # ------------------------------------------------------------------ timers
 

@@ -32,15 +32,24 @@ def _best_top(
     pool: Pool, channel: Channel, sites: SiteSet, rules: CapacityRules
 ) -> tuple[FreeHeap, AdviserEntry] | None:
     best: tuple[FreeHeap, AdviserEntry] | None = None
+    advisers = pool.advisers
+    pop = heapq.heappop
     for heap in _heaps_at(pool, channel, sites):
-        top = pool.top_adviser(heap)
-        # A live entry means "free for this channel"; checking again costs little and keeps
-        # a bookkeeping slip from ever becoming an offer beyond capacity.
-        while top is not None and not pool.advisers[top[2]].can_take(channel, rules):
-            heapq.heappop(heap.entries)
-            top = pool.top_adviser(heap)
-        if top is not None and (best is None or top < best[1]):
-            best = (heap, top)
+        entries = heap.entries
+        while entries:
+            top = entries[0]
+            adviser = advisers.get(top[2])
+            # A live entry means "free for this channel"; checking again costs little and
+            # keeps a bookkeeping slip from ever becoming an offer beyond capacity.
+            if (
+                adviser is not None
+                and adviser.version == top[3]
+                and adviser.can_take(channel, rules)
+            ):
+                if best is None or top < best[1]:
+                    best = (heap, top)
+                break
+            pop(entries)
     return best
 
 
@@ -81,15 +90,20 @@ def best_contact(
     Only the head of each class is looked at: within a class, the contact who waited longest
     is also the one whose tiers allow the most sites.
     """
-    takes = {channel: adviser.can_take(channel, rules) for channel in Channel}
-    if not any(takes.values()):
-        return None
+    # Most pools have nobody waiting: what the adviser can take is asked only when needed.
+    takes: dict[Channel, bool] = {}
     best: ContactRecord | None = None
     best_key: ContactKey | None = None
     for pool in adviser.pools:
-        for cls in pool.classes.values():
+        classes = pool.classes
+        if not classes:
+            continue
+        for cls in classes.values():
             channel, _, priority = cls.key
-            if not takes[channel]:
+            can = takes.get(channel)
+            if can is None:
+                can = takes[channel] = adviser.can_take(channel, rules)
+            if not can:
                 continue
             head = pool.head_contact(cls)
             if head is None:
@@ -97,7 +111,7 @@ def best_contact(
             key = (channel in rules.gap_fillers, -priority, head[0], head[1])
             if best_key is not None and key >= best_key:
                 continue
-            contact = contacts[head[2]]
+            contact = contacts[head[3]]
             if adviser.id in contact.declined or not allows(
                 step_of(contact).sites, adviser.site_id
             ):

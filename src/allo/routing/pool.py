@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from allo.domain.channels import Channel
 from allo.domain.queues import Queue
+from allo.routing.calibration import WaitCalibration
 from allo.routing.policy import AdviserSelection, RoutingPolicy, SiteOption
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import TierStep
@@ -22,8 +23,10 @@ from allo.routing.tiers import TierStep
 # (0 for longest idle, minus the skill or quality score, the load); the version tells stale
 # entries from live ones.
 AdviserEntry = tuple[float, float, int, int]
-# (place in line, sequence, contact id): smallest first.
-ContactEntry = tuple[float, int, int]
+# (place in line, arrival sequence, queue sequence, contact id): smallest first. The first two
+# never change for a contact (a callback or a missed offer keeps its place); the queue
+# sequence tells the live entry from those of earlier stays in line.
+ContactEntry = tuple[float, int, int, int]
 ClassKey = tuple[Channel, SiteOption, int]
 
 
@@ -33,13 +36,15 @@ def ewt_channel(channel: Channel) -> Channel:
 
 
 class QueueRecord:
-    __slots__ = ("aht", "policy", "pools", "queue", "tables")
+    __slots__ = ("aht", "calibration", "policy", "pools", "queue", "tables")
 
     def __init__(self, queue: Queue, policy: RoutingPolicy) -> None:
         self.queue = queue
         self.policy = policy
         # Exponentially weighted handling time per channel (talk + wrap-up).
         self.aht: dict[Channel, float] = {}
+        # Per channel, how the waits seen compare with the model's estimates.
+        self.calibration: dict[Channel, WaitCalibration] = {}
         self.pools: dict[str, Pool] = {}
         # Tier tables per site option, computed on first use; cleared when sites change.
         self.tables: dict[SiteOption, tuple[TierStep, ...]] = {}
@@ -47,19 +52,101 @@ class QueueRecord:
     def handling_time(self, channel: Channel) -> float:
         return self.aht.get(ewt_channel(channel), self.policy.default_aht)
 
+    def wait_calibration(self, channel: Channel) -> WaitCalibration:
+        key = ewt_channel(channel)
+        held = self.calibration.get(key)
+        if held is None:
+            held = self.calibration[key] = WaitCalibration()
+        return held
+
 
 class FreeHeap:
     """Free advisers of one pool at one site for one channel, best first (stale entries too)."""
 
-    __slots__ = ("entries", "limit")
+    __slots__ = ("advisers", "entries", "limit")
 
-    def __init__(self) -> None:
+    def __init__(self, advisers: Mapping[int, AdviserRecord]) -> None:
+        self.advisers = advisers
         self.entries: list[AdviserEntry] = []
         self.limit = 16
 
+    def compact(self) -> None:
+        """Drop the stale entries (each member has at most one live entry per heap)."""
+        advisers = self.advisers
+        live = []
+        for entry in self.entries:
+            adviser = advisers.get(entry[2])
+            if adviser is not None and adviser.version == entry[3]:
+                live.append(entry)
+        heapq.heapify(live)
+        self.entries = live
 
-# Where an adviser is filed when free: (heap, its pool, the pool's choice, static rank).
-Filing = tuple[FreeHeap, "Pool", AdviserSelection, float]
+
+class QualitySlot:
+    """A best-quality heap the adviser is filed in, with their (negated) quality rank there."""
+
+    __slots__ = ("heap", "queue_id", "rank")
+
+    def __init__(self, heap: FreeHeap, queue_id: int, rank: float) -> None:
+        self.heap = heap
+        self.queue_id = queue_id
+        self.rank = rank
+
+
+class ChannelFiling:
+    """Where an adviser goes when free for one channel, grouped by how the heap ranks them,
+    so that publishing is a few tight loops of pushes (the engine's hot path)."""
+
+    __slots__ = ("idle", "occupied", "quality", "ranked")
+
+    def __init__(self) -> None:
+        # Longest idle: rank 0, one shared entry for all of them.
+        self.idle: list[FreeHeap] = []
+        # Most skilled: a rank fixed while the pools do not change.
+        self.ranked: list[tuple[FreeHeap, float]] = []
+        # Least occupied: ranked by the adviser's load.
+        self.occupied: list[FreeHeap] = []
+        # Best quality: ranked by the adviser's quality for the pool's queue (kept up to date
+        # by the engine when an outcome is recorded).
+        self.quality: list[QualitySlot] = []
+
+    def add(self, heap: FreeHeap, pool: Pool, selection: AdviserSelection, static: float) -> None:
+        if selection is AdviserSelection.LEAST_OCCUPIED:
+            self.occupied.append(heap)
+        elif selection is AdviserSelection.BEST_QUALITY:
+            self.quality.append(QualitySlot(heap, pool.queue_id, static))
+        elif static == 0.0:
+            self.idle.append(heap)
+        else:
+            self.ranked.append((heap, static))
+
+    def push(self, shared: AdviserEntry, load: float) -> None:
+        """File the adviser in every heap: `shared` is their entry at rank 0 (longest idle)."""
+        _, since, ident, version = shared
+        push = heapq.heappush
+        for heap in self.idle:
+            entries = heap.entries
+            push(entries, shared)
+            if len(entries) > heap.limit:
+                heap.compact()
+        for heap, rank in self.ranked:
+            entries = heap.entries
+            push(entries, (rank, since, ident, version))
+            if len(entries) > heap.limit:
+                heap.compact()
+        if self.occupied:
+            loaded = shared if load == 0.0 else (load, since, ident, version)
+            for heap in self.occupied:
+                entries = heap.entries
+                push(entries, loaded)
+                if len(entries) > heap.limit:
+                    heap.compact()
+        for slot in self.quality:
+            heap = slot.heap
+            entries = heap.entries
+            push(entries, (slot.rank, since, ident, version))
+            if len(entries) > heap.limit:
+                heap.compact()
 
 
 class ContactClass:
@@ -135,7 +222,7 @@ class Pool:
         by_site = self.heaps.setdefault(channel, {})
         heap = by_site.get(site_id)
         if heap is None:
-            heap = by_site[site_id] = FreeHeap()
+            heap = by_site[site_id] = FreeHeap(self.advisers)
             heap.limit = self._limit(site_id)
         return heap
 
@@ -149,27 +236,26 @@ class Pool:
             if heap is not None:
                 heap.limit = self._limit(site_id)
 
-    def compact(self, heap: FreeHeap) -> None:
-        heap.entries = [entry for entry in heap.entries if self.adviser_entry_live(entry)]
-        heapq.heapify(heap.entries)
-
     def adviser_entry_live(self, entry: AdviserEntry) -> bool:
         adviser = self.advisers.get(entry[2])
         return adviser is not None and adviser.version == entry[3]
 
     def contact_entry_live(self, entry: ContactEntry) -> bool:
-        contact = self.contacts.get(entry[2])
+        contact = self.contacts.get(entry[3])
         return (
             contact is not None
-            and contact.queue_seq == entry[1]
+            and contact.queue_seq == entry[2]
             and contact.phase is ContactPhase.WAITING
         )
 
     def top_adviser(self, heap: FreeHeap) -> AdviserEntry | None:
         entries = heap.entries
+        advisers = self.advisers
         while entries:
-            if self.adviser_entry_live(entries[0]):
-                return entries[0]
+            top = entries[0]
+            adviser = advisers.get(top[2])
+            if adviser is not None and adviser.version == top[3]:
+                return top
             heapq.heappop(entries)
         return None
 

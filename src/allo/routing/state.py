@@ -10,7 +10,7 @@ from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules, SiteOption
 
 if TYPE_CHECKING:
-    from allo.routing.pool import Filing, Pool
+    from allo.routing.pool import ChannelFiling, Pool
 
 
 class ContactPhase(StrEnum):
@@ -32,6 +32,7 @@ class AdviserRecord:
     __slots__ = (
         "adviser",
         "available_since",
+        "capacity",
         "counts",
         "filing",
         "fill_load",
@@ -49,6 +50,7 @@ class AdviserRecord:
         self.adviser = adviser
         self.id = adviser.id
         self.site_id = adviser.site_id
+        self.capacity = adviser.capacity
         self.ready = False
         self.logged_in = False
         self.counts: dict[Channel, int] = dict.fromkeys(Channel, 0)
@@ -57,12 +59,13 @@ class AdviserRecord:
         self.available_since = now
         self.version = 0
         self.pools: list[Pool] = []
-        self.filing: dict[Channel, list[Filing]] = {channel: [] for channel in Channel}
+        # Per channel the adviser may be filed for, where they go when free for it.
+        self.filing: list[tuple[Channel, ChannelFiling]] = []
         # Pending offers, by contact id, to withdraw them at logout.
         self.offers: dict[int, None] = {}
 
     def can_take(self, channel: Channel, rules: CapacityRules) -> bool:
-        if not self.ready or self.counts[channel] >= self.adviser.capacity.get(channel, 0):
+        if not self.ready or self.counts[channel] >= self.capacity.get(channel, 0):
             return False
         weight = rules.weights[channel]
         if channel in rules.gap_fillers:
@@ -95,10 +98,12 @@ class ContactRecord:
 
     __slots__ = (
         "adviser_id",
+        "arrival_seq",
         "arrived_at",
         "channel",
         "declined",
         "id",
+        "model_wait",
         "offer_seq",
         "offered_at",
         "option",
@@ -121,6 +126,7 @@ class ContactRecord:
         priority: int,
         option: SiteOption,
         arrived_at: float,
+        arrival_seq: int = 0,
     ) -> None:
         self.id = contact_id
         self.pool = pool
@@ -130,6 +136,8 @@ class ContactRecord:
         self.arrived_at = arrived_at
         # Place in line: a callback, a declined or missed offer keep the original arrival.
         self.order_time = arrived_at
+        # FIFO among equal places: the order the engine learnt of the arrivals, kept as well.
+        self.arrival_seq = arrival_seq
         # Tier timers count from here (a booked callback starts afresh at its slot).
         self.tier_base = arrived_at
         self.tier_gen = 0
@@ -141,3 +149,5 @@ class ContactRecord:
         self.started_at = 0.0
         self.service_site = 0
         self.declined: frozenset[int] = frozenset()
+        # The model's wait estimate announced at arrival (-1: none, or already compared).
+        self.model_wait = -1.0

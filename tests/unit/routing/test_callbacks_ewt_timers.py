@@ -10,6 +10,7 @@ from allo.routing import (
     AnnounceWait,
     CallbackConfirmed,
     CallbackRequested,
+    ContactAbandoned,
     ContactArrived,
     ContactFinished,
     ContactPhase,
@@ -128,3 +129,19 @@ def test_timers_report_offer_expiry_and_tier_opening() -> None:
     assert e.next_timer_at() == 192.0
     e.handle(AdviserReady(1), 103.0)
     assert offers(e.handle(Tick(), 192.0)) == [(2, 1)]
+
+
+def test_estimates_are_calibrated_against_the_waits_seen() -> None:
+    e = engine([adviser(1)])
+    ready(e, 1)
+    e.handle(ContactArrived(1, 1), 0.0)
+    e.handle(OfferAccepted(1, 1), 0.0)
+    announce = e.handle(ContactArrived(2, 1), 0.0)[0]
+    assert isinstance(announce, AnnounceWait)
+    assert announce.estimates[0].seconds == pytest.approx(180.0)  # the model, uncalibrated
+    # The caller in service hangs up after 10 s (no handling sample): contact 2 waited 10 s
+    # where the model said 180 s, and later estimates of the queue are scaled down to match.
+    assert offers(e.handle(ContactAbandoned(1), 10.0)) == [(2, 1)]
+    e.handle(OfferAccepted(2, 1), 10.0)
+    calibrated = e.estimate_wait(1)
+    assert calibrated is not None and 0.0 < calibrated <= 10.0

@@ -121,3 +121,42 @@ def test_not_ready_adviser_gets_nothing_and_ready_again_takes_the_head() -> None
     e.handle(AdviserNotReady(1, "break"), 1.0)
     assert offers(e.handle(ContactArrived(1, 1), 2.0)) == []
     assert offers(e.handle(AdviserReady(1), 3.0)) == [(1, 1)]
+
+
+def test_a_callback_keeps_its_place_against_a_later_call_arrived_at_the_same_time() -> None:
+    # The live router's clock may give both arrivals the same time: FIFO among equals is the
+    # order of arrival, and turning into a callback does not lose it.
+    e = engine([adviser(1)])
+    e.handle(ContactArrived(1, 1), 5.0)
+    e.handle(ContactArrived(2, 1), 5.0)
+    e.handle(CallbackRequested(1), 5.0)
+    decisions = e.handle(AdviserReady(1), 5.0)
+    assert offers(decisions) == [(1, 1)]
+    assert type(decisions[0]).__name__ == "StartCallback"
+
+
+def test_order_across_channel_classes_is_priority_then_original_arrival() -> None:
+    e = engine([adviser(1)])
+    e.handle(ContactArrived(1, 1), 1.0)
+    e.handle(ContactArrived(2, 1), 2.0)
+    e.handle(ContactArrived(3, 1, priority=1), 3.0)
+    e.handle(CallbackRequested(2), 4.0)
+    e.handle(CallbackRequested(1), 4.0)
+    ready(e, 1, now=5.0)
+    served = []
+    for now in (6.0, 7.0, 8.0):
+        offered = [c for c in (1, 2, 3) if e.contact_phase(c) is ContactPhase.OFFERED]
+        assert len(offered) == 1
+        served.append(offered[0])
+        e.handle(OfferAccepted(offered[0], 1), now)
+        e.handle(ContactFinished(offered[0]), now)
+    assert served == [3, 1, 2]
+
+
+def test_a_missed_offer_keeps_its_place_against_a_call_arrived_at_the_same_time() -> None:
+    e = engine([adviser(1), adviser(2)])
+    ready(e, 1)
+    assert offers(e.handle(ContactArrived(1, 1), 0.0)) == [(1, 1)]
+    e.handle(ContactArrived(2, 1), 0.0)
+    e.handle(Tick(), 15.0)
+    assert offers(e.handle(AdviserReady(2), 16.0)) == [(1, 2)]
