@@ -40,6 +40,7 @@ from allo.planning.history import HistoryRow, SlotHistory, history_from_rows
 from allo.planning.plan import PlanResult, QueuePlan, plan
 from allo.planning.shifts import BreakRule, LanguagePolicy, PlanSite, ShiftTemplate
 from allo.planning.staffing import QueueTarget
+from allo.services import queues as queue_service
 from allo.services.common import check_page
 from allo.services.principal import Principal
 from allo.store.repository import get_for_tenant, list_for_tenant
@@ -244,11 +245,14 @@ def queue_history_rows(
     """One row per interval in [first, end): contacts created, and AHT of those handled.
 
     Handling time is ``ended_at - answered_at`` (talk and wrap-up) of contacts answered;
-    intervals without contacts count as 0 so that closed hours are not holes.
+    intervals without contacts count as 0 so that closed hours are not holes. Only calls
+    (voice and callbacks) count: Erlang staffing is for one contact at a time, and chats and
+    emails share an adviser's time differently.
     """
     query = select(ContactRow.created_at, ContactRow.answered_at, ContactRow.ended_at).where(
         ContactRow.tenant_id == tenant_id,
         ContactRow.queue_id == queue.id,
+        ContactRow.channel.in_(("voice", "callback")),
         ContactRow.created_at >= first,
         ContactRow.created_at < end,
     )
@@ -258,8 +262,11 @@ def queue_history_rows(
     handled = np.zeros(count)
     seconds = np.zeros(count)
     step = minutes * 60
+    hours = queue_service.to_domain(queue).opening_hours
     for created, answered, ended in found:
         slot = int((created - first).total_seconds() // step)
+        if not hours.is_open(first + timedelta(seconds=step * slot)):
+            continue  # a closed queue needs nobody, whatever slipped in (imports, tests)
         volume[slot] += 1
         if answered is not None and ended is not None and ended > answered:
             handled[slot] += 1
