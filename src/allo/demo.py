@@ -12,13 +12,14 @@ from sqlalchemy import insert
 
 from allo.demo_insights import seed_insights
 from allo.domain.roles import Role
-from allo.services import accounts, advisers, contacts, customers, queues, sites
+from allo.services import accounts, advisers, contacts, customers, email_desk, queues, sites
 from allo.services.principal import system_principal
 from allo.store.tables import Base, TenantRow
 from allo.store.uow import Store, UnitOfWork
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "allo-demo-2026"
+DEMO_MAILBOX = "support@horizon-telecom.test"
 
 SITES: list[dict[str, Any]] = [
     dict(
@@ -202,6 +203,13 @@ def seed_demo(store: Store, seed: int = 2026) -> TenantRow:
                 adviser_id=first_adviser[site_name],
             )
         _seed_customers(uow, actor, rng, queue_ids)
+    with store.unit_of_work() as uow:
+        # Mail to this address (with `ALLO_RUN_MAIL=true`) becomes Facturation email contacts.
+        email_desk.create_mailbox(
+            uow,
+            actor,
+            {"address": DEMO_MAILBOX, "queue_id": queue_ids[0], "display_name": "Horizon Télécom"},
+        )
     seed_insights(store, tenant.id, queue_ids)
     with store.unit_of_work() as uow:
         seed_history(uow, tenant.id, queue_ids, uow.now(), np.random.default_rng(seed))

@@ -39,6 +39,7 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    smtp_port: int = 0
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -70,12 +71,21 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         str(port),
         "--no-bots",
     ]
+    # The mail worker listens on a free port; outbound mail goes to a port nobody serves
+    # (replies stay queued, which the desk shows).
+    smtp_port = free_port()
+    env = {
+        **os.environ,
+        "ALLO_RUN_MAIL": "true",
+        "ALLO_SMTP_LISTEN_PORT": str(smtp_port),
+        "ALLO_SMTP_OUT_PORT": str(free_port()),
+    }
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process, log)
-        yield Server(url, process, log)
+        yield Server(url, process, log, smtp_port)
     finally:
         process.terminate()
         process.wait(timeout=20)

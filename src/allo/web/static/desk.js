@@ -133,10 +133,30 @@ async function openTab(contact) {
   panes.append(pane);
   wire(entry, contact);
   select(contact.id);
-  for (const message of await api("GET", `/api/v1/contacts/${contact.id}/messages`)) {
-    addMessage(entry, message);
+  if (contact.channel === "email") await showThread(entry, contact);
+  else {
+    for (const message of await api("GET", `/api/v1/contacts/${contact.id}/messages`)) {
+      addMessage(entry, message);
+    }
   }
   await fillCustomer(entry, contact).catch(() => {});
+}
+
+async function showThread(entry, contact) {
+  // An email contact: the thread, each message's quoted history collapsed; replies go out by mail.
+  const thread = await api("GET", `/api/v1/contacts/${contact.id}/email`);
+  entry.email = true;
+  const list = entry.pane.querySelector(".messages");
+  list.replaceChildren(el("li", { class: "msg system" }, `${thread.subject} · ${thread.reference}`));
+  for (const m of thread.messages) {
+    const item = el("li", { class: `msg ${m.direction === "in" ? "customer" : "adviser"}` }, m.body || "");
+    if (m.quoted) item.append(el("details", {}, el("summary", {}, T.quoted || "…"), el("pre", {}, m.quoted)));
+    for (const a of m.attachments || []) {
+      item.append(el("div", {}, el("a", { href: `/api/v1/contacts/${contact.id}/email/attachments/${a.id}` },
+        `📎 ${a.filename || a.id} (${Math.round(a.size / 1024)} KB)`)));
+    }
+    list.append(item);
+  }
 }
 
 function wire(entry, contact) {
@@ -154,9 +174,15 @@ function wire(entry, contact) {
     const error = compose.querySelector(".error");
     error.textContent = "";
     try {
-      addMessage(entry, await api("POST", `/api/v1/contacts/${contact.id}/messages`,
-        { body: box.value }));
-      box.value = "";
+      if (entry.email) {
+        await api("POST", `/api/v1/contacts/${contact.id}/email/reply`, { body: box.value });
+        box.value = "";
+        await showThread(entry, contact);
+      } else {
+        addMessage(entry, await api("POST", `/api/v1/contacts/${contact.id}/messages`,
+          { body: box.value }));
+        box.value = "";
+      }
     } catch (e) { error.textContent = e.message; }
   });
   entry.pane.querySelector(".wrap").addEventListener("submit", async (event) => {

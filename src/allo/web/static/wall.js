@@ -121,9 +121,27 @@ function renderAdvisers() {
   }));
 }
 
+function hours(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  return seconds < 3600 ? minutes(seconds) : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+async function renderEmail() {
+  // Email queues against their reply-time target (e.g. 24 h), over the last 7 days.
+  const sl = await api("GET", "/api/v1/email/service-level?days=7");
+  const body = document.querySelector("#email-sl tbody");
+  body.replaceChildren(...sl.items.map((q) => el("tr", {},
+    el("td", {}, q.queue_name), el("td", {}, hours(q.target_seconds)),
+    el("td", { class: q.percent === null ? "" : (q.percent >= 80 ? "good" : "bad") },
+      q.percent === null ? "–" : `${Math.round(q.percent)} %`),
+    el("td", {}, q.pending), el("td", {}, q.overdue), el("td", {}, hours(q.oldest_waiting_seconds)),
+    el("td", {}, hours(q.average_reply_seconds)))));
+}
+
 async function refresh() {
   refreshTimer = null;
   data = await api("GET", "/api/v1/wall");
+  renderEmail().catch(() => {});
   for (const queue of data.queues) {
     const values = history.get(queue.id) || [];
     values.push(queue.waiting);
