@@ -94,3 +94,50 @@ def browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+FAKE_MIC_SENTENCE = (
+    "Bonjour, j'appelle au sujet de ma facture du mois dernier. "
+    "Le montant me semble trop élevé, pouvez-vous vérifier ma consommation ?"
+)
+
+
+@pytest.fixture(scope="session")
+def fake_mic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A French sentence spoken by espeak-ng, followed by a pause, as the fake microphone."""
+    import shutil
+
+    import numpy as np
+
+    from allo.channels.voice.audio import RATE, read_wav, silence, write_wav
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng missing (scripts/install-system-deps.sh installs it)")
+    folder = tmp_path_factory.mktemp("mic")
+    spoken = folder / "spoken.wav"
+    subprocess.run([espeak, "-v", "fr", "-w", str(spoken), FAKE_MIC_SENTENCE], check=True)
+    samples = np.concatenate([read_wav(spoken), silence(RATE)])
+    path = folder / "mic.wav"
+    write_wav(path, samples, RATE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mic_browser(fake_mic: Path) -> Iterator[object]:
+    """A second Chromium whose microphone plays `fake_mic` (in a loop), permission granted."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={fake_mic}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        yield browser
+        browser.close()
