@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ def _message(body: dict[str, Any]) -> str:
     return detail if isinstance(detail, str) else " ".join(d["msg"] for d in detail)
 
 
+def browser_like_offer() -> str:
+    """An aiortc offer, made on a loop of its own thread (Playwright may hold this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(_browser_like_offer())).result()
+
+
 async def _browser_like_offer() -> str:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     track = AudioStreamTrack()
@@ -56,7 +63,7 @@ async def _browser_like_offer() -> str:
 def test_a_call_is_answered_and_hanging_up_while_waiting_abandons_it(
     voice_client: TestClient, store: Store, acme: Tenant
 ) -> None:
-    offer = asyncio.run(_browser_like_offer())
+    offer = browser_like_offer()
     key = widget_key(store, acme)
     answer = voice_client.post(
         f"/public/v1/widget/{key}/calls",
@@ -85,7 +92,7 @@ def test_bad_offers_and_closed_lines_get_a_clear_message_and_no_contact(
         assert bad.status_code == 422, bad.text
         assert "offre audio invalide" in _message(bad.json())
     clock.current = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a Sunday: the queue is closed
-    offer = asyncio.run(_browser_like_offer())
+    offer = browser_like_offer()
     closed = voice_client.post(
         f"/public/v1/widget/{key}/calls", json={**call, "sdp": offer}, headers=fr
     )
