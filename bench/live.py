@@ -286,7 +286,11 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         memory = peak_memory_mb(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     lost = len(set(stats.sent) - stats.received)
     return {
         "name": name,

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: Debian's Chromium for the browser tests.
+# System packages the test suite needs: Debian's Chromium for the browser tests, and
+# espeak-ng, which speaks the voice prompts (made from text at first use, never fetched).
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing: run 'sudo apt-get install -y chromium'" >&2
+    echo "Missing: ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'" >&2
     exit 1
 fi
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

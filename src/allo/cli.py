@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -30,7 +31,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants (client companies).", no_args_is_help=True)
+voice_app = typer.Typer(help="Web voice: recordings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(voice_app, name="voice")
 app.add_typer(user_app, name="user")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(plan_app)
@@ -87,6 +90,20 @@ def db_upgrade(database_url: DbUrl = None) -> None:
     settings = settings_with(database_url)
     upgrade(settings.database_url)
     console.print(t("cli.db_upgraded", url=_safe_url(settings.database_url)))
+
+
+@voice_app.command("purge")
+@friendly_errors
+def voice_purge(database_url: DbUrl = None) -> None:
+    """Delete the recordings past their queue's retention (the server also does it hourly)."""
+    from allo.api.app import make_store
+    from allo.services.voice import purge_recordings
+
+    store = make_store(settings_with(database_url))
+    with store.unit_of_work() as uow:
+        count = purge_recordings(uow)
+    store.engine.dispose()
+    console.print(t("cli.recordings_purged", count=count))
 
 
 def _safe_url(url: str) -> str:
@@ -271,6 +288,8 @@ def demo(
     from allo.store.migrate import upgrade
 
     settings = settings_with(f"sqlite:///{db.resolve()}", host=host, port=port)
+    if "ALLO_DATA_DIR" not in os.environ:  # recordings and prompts beside the demo database
+        settings = settings.model_copy(update={"data_dir": str(db.resolve().parent / "allo-data")})
     upgrade(settings.database_url)
     with console.status(t("cli.demo_seeding")):
         seed_demo(make_store(settings))

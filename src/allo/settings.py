@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     chat_starts_per_minute: int = 20
     chat_messages_per_minute: int = 240
 
+    # Web voice (docs/voice.md). Recordings and the prompts made from text live under data_dir.
+    data_dir: str = "allo-data"
+    # ICE servers given to aiortc and to browsers, e.g. ["turn:turn.example.com:3478"]; none
+    # on a LAN or loopback. TURN credentials are shared by every call (long-term ones).
+    voice_ice_urls: list[str] = []
+    voice_ice_username: str = ""
+    voice_ice_credential: SecretStr = SecretStr("")
+    recording_purge_seconds: float = 3600.0
+
     # Email (docs/email.md). Inbound SMTP listener, run by `allo mail` (or inside `allo
     # serve` with run_mail): mail for the addresses of email_mailboxes is accepted.
     run_mail: bool = False

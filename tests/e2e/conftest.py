@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -92,15 +93,63 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def playwright() -> Iterator[Any]:
+    """One Playwright for the session: a second sync_playwright() cannot start beside it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[object]:
     # Playwright gives every launch a fresh, empty profile directory of its own.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+FAKE_MIC_SENTENCE = (
+    "Bonjour, j'appelle au sujet de ma facture du mois dernier. "
+    "Le montant me semble trop élevé, pouvez-vous vérifier ma consommation ?"
+)
+
+
+@pytest.fixture(scope="session")
+def fake_mic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A French sentence spoken by espeak-ng, followed by a pause, as the fake microphone."""
+    import shutil
+
+    import numpy as np
+
+    from allo.channels.voice.audio import RATE, read_wav, silence, write_wav
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng missing (scripts/install-system-deps.sh installs it)")
+    folder = tmp_path_factory.mktemp("mic")
+    spoken = folder / "spoken.wav"
+    subprocess.run([espeak, "-v", "fr", "-w", str(spoken), FAKE_MIC_SENTENCE], check=True)
+    samples = np.concatenate([read_wav(spoken), silence(RATE)])
+    path = folder / "mic.wav"
+    write_wav(path, samples, RATE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def mic_browser(playwright: Any, fake_mic: Path) -> Iterator[object]:
+    """A second Chromium whose microphone plays `fake_mic` (in a loop), permission granted."""
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={fake_mic}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield browser
+    browser.close()

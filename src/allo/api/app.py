@@ -23,10 +23,12 @@ from allo.api import (
     routes_planning,
     routes_public,
     routes_routing,
+    routes_voice,
     web,
     web_insights,
     web_planner,
 )
+from allo.channels.voice.media import MediaService, ice_servers
 from allo.realtime import runtime, ws
 from allo.realtime.hub import Hub
 from allo.services.bus import EventBus
@@ -48,8 +50,10 @@ def make_store(settings: Settings, clock: Callable[[], datetime] = wall_clock) -
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Starts the hub fan-out, the router (unless routers run alone) and the demo bots."""
-    background = await runtime.start(app.state.settings, app.state.store, app.state.hub)
+    voice = app.state.voice
+    background = await runtime.start(app.state.settings, app.state.store, app.state.hub, voice)
     yield
+    await voice.close()
     await background.close()
 
 
@@ -63,6 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store or make_store(settings)
     app.state.hub = Hub()
+    app.state.voice = MediaService(ice_servers(settings))
     errors.install(app)
     # The chat widget runs on the tenant's own web site and calls the public endpoints from
     # there; no credentials are ever sent cross-origin (the chat token is a header).
@@ -82,6 +87,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(routes_insights.public)
     app.include_router(routes_public.router)
     app.include_router(routes_public.pages)
+    app.include_router(routes_voice.public)
+    app.include_router(routes_voice.router)
     app.include_router(ws.router)
     app.include_router(web.router)
     app.include_router(web_insights.router)

@@ -58,9 +58,12 @@ class RatingIn(Strict):
 
 
 @router.get("/widget/{key}")
-def widget_config(key: str, uow: Uow, lang: Lang) -> dict[str, Any]:
+def widget_config(key: str, request: Request, uow: Uow, lang: Lang) -> dict[str, Any]:
     """The tenant's chat topics with estimated waits per site option, and the widget's texts."""
+    from allo.channels.voice.media import browser_ice_servers
+
     config = chat.widget_config(uow, key)
+    config["ice_servers"] = browser_ice_servers(request.app.state.settings)
     widget = texts("widget.", lang)
     config["texts"] = {k.removeprefix("widget."): v for k, v in widget.items()}
     return config

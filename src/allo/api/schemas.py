@@ -157,6 +157,9 @@ class QueueIn(Strict):
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
     routing_policy: dict[str, Any] | None = None
     reply_target_seconds: Annotated[int, Field(gt=0, le=86_400 * 30)] | None = None
+    # CNIL: recordings for quality are kept at most 6 months.
+    recording: bool | None = None
+    recording_retention_days: Annotated[int, Field(ge=1, le=183)] | None = None
 
 
 class QueuePatch(Strict):
@@ -170,6 +173,9 @@ class QueuePatch(Strict):
     priority: Annotated[int, Field(ge=-100, le=100)] | None = None
     routing_policy: dict[str, Any] | None = None
     reply_target_seconds: Annotated[int, Field(gt=0, le=86_400 * 30)] | None = None
+    # CNIL: recordings for quality are kept at most 6 months.
+    recording: bool | None = None
+    recording_retention_days: Annotated[int, Field(ge=1, le=183)] | None = None
 
 
 class QueueOut(Out):
@@ -184,6 +190,8 @@ class QueueOut(Out):
     priority: int
     routing_policy: dict[str, Any]
     reply_target_seconds: int
+    recording: bool
+    recording_retention_days: int
     created_at: datetime
     updated_at: datetime
 

@@ -121,8 +121,10 @@ def _staff_page(request: Request, uow: Uow, lang: str, name: str, roles: set[str
     for key, value in list(page_texts.items()):
         page_texts.setdefault(key.split(".", 1)[1], value)
     from allo.api.routes_desk import WRAP_CODES
+    from allo.channels.voice.media import browser_ice_servers
 
-    return render(request, name, lang, texts=page_texts, wrap_codes=WRAP_CODES)
+    ice = browser_ice_servers(request.app.state.settings)
+    return render(request, name, lang, texts=page_texts, wrap_codes=WRAP_CODES, ice_servers=ice)
 
 
 @router.get("/desk", response_class=HTMLResponse)

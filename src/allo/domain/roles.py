@@ -22,6 +22,7 @@ class Permission(StrEnum):
     READ_INSIGHTS = "read_insights"  # voice of the customer: counts, topics, ideas
     MANAGE_INSIGHTS = "manage_insights"  # re-run analyses and topics, publish and answer ideas
     PLAN = "plan"  # forecasts, staffing, shift plans, site calendars
+    LISTEN_CALLS = "listen_calls"  # listen in live, play recordings back (audited)
 
 
 P = Permission
@@ -38,6 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.READ_INSIGHTS,
             P.MANAGE_INSIGHTS,
             P.PLAN,
+            P.LISTEN_CALLS,
         }
     ),
     # Planners work on volumes and staff, never on customer files.

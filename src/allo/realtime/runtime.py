@@ -7,11 +7,15 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from allo.channels.voice.call import Call
+from allo.channels.voice.media import MediaService
+from allo.domain.events import Event
 from allo.realtime.hub import Hub
 from allo.realtime.tail import EventTail
 from allo.services import chat
@@ -20,6 +24,7 @@ from allo.settings import Settings
 from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
+ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed", "contact.queued"})
 REAP_EVERY = 5.0
 # The insights worker of each store, so that tests can wait for it (`insights_worker`).
 app_state_insights: dict[int, InsightsWorker] = {}
@@ -66,9 +71,31 @@ async def _reap_left_chats(store: Store) -> None:
             log.exception("chat reaper failed")
 
 
-async def start(settings: Settings, store: Store, hub: Hub) -> Background:
+async def _purge_recordings(store: Store, every: float) -> None:
+    from allo.services.voice import purge_recordings
+
+    def purge() -> int:
+        with store.unit_of_work() as uow:
+            return purge_recordings(uow)
+
+    while True:
+        try:
+            await run_in_threadpool(purge)
+        except Exception:
+            log.exception("recording purge failed")
+        await asyncio.sleep(every)
+
+
+async def start(
+    settings: Settings, store: Store, hub: Hub, voice: MediaService | None = None
+) -> Background:
     background = Background()
     hub.bind(asyncio.get_running_loop())
+    if voice is not None:
+        background.cleanups.extend(bind_voice(voice, store))
+        background.tasks.append(
+            asyncio.create_task(_purge_recordings(store, settings.recording_purge_seconds))
+        )
     background.cleanups.append(store.bus.subscribe(hub.publish_from_thread))
     background.thread("allo-event-tail", EventTail(store, hub).run)
     background.tasks.append(asyncio.create_task(_reap_left_chats(store)))
@@ -93,3 +120,28 @@ async def start(settings: Settings, store: Store, hub: Hub) -> Background:
 
         background.thread("allo-demo-bots", DemoBots(store).run)
     return background
+
+
+def bind_voice(voice: MediaService, store: Store) -> list[Callable[[], None]]:
+    """A call ends when its contact is abandoned or closed, or when a contact in progress is
+    sent back to a queue (the media does not follow a transfer yet); its end is filed."""
+    from allo.services import voice as voice_service
+
+    loop = asyncio.get_running_loop()
+
+    async def ended(call: Call, reason: str, recording: dict[str, Any] | None) -> None:
+        def file() -> None:
+            with store.unit_of_work() as uow:
+                voice_service.call_ended(uow, call.tenant_id, call.contact_id, reason, recording)
+
+        await run_in_threadpool(file)
+
+    def hear(events: Sequence[Event]) -> None:
+        for event in events:
+            if event.type in ENDING_EVENTS and event.subject_id is not None:
+                if event.type == "contact.queued" and event.payload.get("from") != "in_progress":
+                    continue
+                voice.hang_up_soon(loop, event.subject_id, event.type.removeprefix("contact."))
+
+    voice.on_ended = ended
+    return [store.bus.subscribe(hear)]

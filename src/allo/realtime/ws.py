@@ -30,6 +30,7 @@ CUSTOMER_EVENTS = {
     "contact.wrap_up": "in_progress",
     "contact.closed": "closed",
     "contact.abandoned": "abandoned",
+    "call.ended": "call_ended",
 }
 POLICY_VIOLATION = 1008
 

@@ -85,6 +85,7 @@ def start_chat(
     site_group: str | None = None,
     site_only: bool = False,
     first_message: str | None = None,
+    channel: str = "chat",
 ) -> StartedChat:
     tenant = tenant_by_widget_key(uow, key)
     actor = system_principal(tenant.id)
@@ -97,7 +98,7 @@ def start_chat(
         uow,
         actor,
         {
-            "channel": "chat",
+            "channel": channel,
             "queue_id": queue_id,
             "customer_id": customer_id,
             "site_group": site_group,

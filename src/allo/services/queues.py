@@ -58,6 +58,8 @@ def create_queue(uow: UnitOfWork, actor: Principal, data: dict[str, Any]) -> Que
         "priority": 0,
         "routing_policy": {},
         "reply_target_seconds": 86_400,
+        "recording": False,
+        "recording_retention_days": 183,
         "opening_hours": {"timezone": defaults.timezone, "weekly": dict(defaults.weekly)},
         **data,
     }

@@ -143,6 +143,10 @@ class QueueRow(Base):
     routing_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Email reply-time target: a customer email should get an adviser's reply within it.
     reply_target_seconds: Mapped[int] = mapped_column(Integer, default=86_400)
+    # Voice calls of this queue are recorded (after the notice is played); off by default
+    # (CNIL: recording is not systematic), kept at most `recording_retention_days`.
+    recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    recording_retention_days: Mapped[int] = mapped_column(Integer, default=183)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
@@ -454,3 +458,19 @@ class PlanRow(Base):
     parameters: Mapped[dict[str, Any]]
     result: Mapped[dict[str, Any]]
     __table_args__ = (Index("ix_plans_tenant_id_id", "tenant_id", "id"),)
+
+
+class RecordingRow(Base):
+    """One voice call's recording: a WAV file under the data dir, removed at `expires_at`."""
+
+    __tablename__ = "recordings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    # [[start, end], ...] seconds from the start of the file where recording was paused.
+    paused_spans: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    __table_args__ = (Index("ix_recordings_tenant_id_id", "tenant_id", "id"),)

@@ -13,6 +13,9 @@ let offer = null; // {contactId, expiresAt, timer}
 let ringer = null;
 let socket = null;
 const answered = new Set(); // offers accepted or declined here
+const ICE = JSON.parse(root.dataset.ice || "[]");
+const phones = new Map(); // contact id → {pc, stream}
+window.alloPhones = phones;
 
 function ring(on) {
   // Two-tone ring with WebAudio while an offer waits; visual pulse through CSS.
@@ -140,6 +143,82 @@ async function openTab(contact) {
     }
   }
   await fillCustomer(entry, contact).catch(() => {});
+  if (contact.channel === "voice" && contact.status === "in_progress") await startPhone(entry, contact);
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    });
+    setTimeout(resolve, 3000);
+  });
+}
+
+// The softphone: the adviser's audio goes to Allo's media service, which bridges it to the
+// caller; the caller's network address never reaches this page.
+async function startPhone(entry, contact) {
+  const box = entry.pane.querySelector(".phone");
+  const status = box.querySelector(".phone-status");
+  const error = box.querySelector(".phone-error");
+  box.hidden = false;
+  status.textContent = T["desk.phone_connecting"];
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) { error.textContent = T["desk.no_microphone"]; return; }
+  const pc = new RTCPeerConnection({ iceServers: ICE });
+  const phone = { pc, stream, muted: false, held: false, paused: false };
+  phones.set(contact.id, phone);
+  for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  pc.ontrack = (event) => {
+    box.querySelector(".phone-audio").srcObject = event.streams[0] || new MediaStream([event.track]);
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "connected") status.textContent = T["desk.phone_live"];
+  };
+  const toggle = (selector, flag, on, off, path, body) => {
+    box.querySelector(selector).addEventListener("click", async (event) => {
+      const next = !phone[flag];
+      try {
+        if (path) await api("POST", `/api/v1/contacts/${contact.id}/voice/${path}`, body(next));
+        phone[flag] = next;
+        if (flag === "muted") stream.getAudioTracks().forEach((t) => { t.enabled = !next; });
+        event.target.textContent = T[next ? off : on];
+      } catch (e) { error.textContent = e.message; }
+    });
+  };
+  toggle(".phone-mute", "muted", "desk.mute", "desk.unmute", null, null);
+  toggle(".phone-hold", "held", "desk.hold", "desk.unhold", "hold", (on) => ({ on }));
+  toggle(".phone-pause", "paused", "desk.pause_recording", "desk.resume_recording",
+    "recording-pause", (on) => ({ on }));
+  box.querySelector(".phone-hangup").addEventListener("click", async () => {
+    await api("POST", `/api/v1/contacts/${contact.id}/voice/hangup`).catch((e) => {
+      error.textContent = e.message;
+    });
+    endPhone(contact.id);
+  });
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const answer = await api("POST", `/api/v1/contacts/${contact.id}/voice`, { sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  } catch (e) { error.textContent = e.message; endPhone(contact.id); }
+}
+
+function endPhone(contactId) {
+  const phone = phones.get(contactId);
+  const entry = open.get(contactId);
+  if (entry) {
+    const box = entry.pane.querySelector(".phone");
+    box.querySelector(".phone-status").textContent = T["desk.phone_ended"];
+    for (const button of box.querySelectorAll("button")) button.disabled = true;
+  }
+  if (!phone || phone.ended) return;
+  phone.ended = true;
+  phone.stream.getTracks().forEach((track) => track.stop());
+  phone.pc.close();
 }
 
 async function showThread(entry, contact) {
@@ -224,7 +303,8 @@ function onPush(message) {
   const { type, payload, subject_id: id } = message;
   if (type === "contact.offered" && payload.adviser_id === me.id) showOffer(id, payload.expires_at);
   if ((type === "contact.queued" || type === "contact.abandoned") && offer && offer.contactId === id) hideOffer();
-  if (type === "contact.closed" || type === "contact.abandoned") closeTab(id);
+  if (type === "contact.wrap_up" || type === "call.ended") endPhone(id);
+  if (type === "contact.closed" || type === "contact.abandoned") { endPhone(id); closeTab(id); }
   if (type === "adviser.state_changed" && id === me.id) {
     me.state = payload.to; stateSelect.value = payload.to;
   }

@@ -22,9 +22,9 @@
     return node;
   }
 
-  async function call(method, path, body) {
+  async function call(method, path, body, callToken) {
     const headers = { "Content-Type": "application/json", "Accept-Language": script.dataset.lang || navigator.language };
-    const token = localStorage.getItem(storeKey);
+    const token = callToken || localStorage.getItem(storeKey);
     if (token) headers["X-Chat-Token"] = token;
     const response = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
     if (response.status === 204) return null;
@@ -88,7 +88,21 @@
     const email = el("input", { name: "email", id: "allo-email", type: "email", maxlength: "254" });
     const form = el("form", { class: "allo-body", id: "allo-start" },
       el("label", {}, T.your_name, name), el("label", {}, T.your_email, email),
-      el("label", {}, T.topic, topic), choices, el("button", { type: "submit" }, T.start), error);
+      el("label", {}, T.topic, topic), choices, el("button", { type: "submit" }, T.start),
+      " ", el("button", { type: "button", id: "allo-call", onclick: () => startCall() }, T.call), error);
+    const chosenSite = () => {
+      const site = form.querySelector("input[name=site]:checked");
+      const chosen = config.topics.find((t) => String(t.queue_id) === topic.value);
+      const france = site && site.value === "france";
+      return { site_group: france ? chosen.site_choice : null, site_only: Boolean(france) };
+    };
+    async function startCall() {
+      error.textContent = "";
+      if (!name.value.trim()) { error.textContent = T.your_name; name.focus(); return; }
+      try {
+        await call_(name.value, Number(topic.value), chosenSite());
+      } catch (e) { error.textContent = e.message; }
+    }
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const site = form.querySelector("input[name=site]:checked");
@@ -105,6 +119,70 @@
     });
     frame(form);
     renderChoices();
+  }
+
+  // Voice: the browser's offer goes to Allo's media service, which answers; audio never
+  // flows to the adviser's browser directly.
+  async function call_(who, queueId, site) {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (e) { throw new Error(T.no_microphone); }
+    const pc = new RTCPeerConnection({ iceServers: config.ice_servers || [] });
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    const status = el("p", { class: "allo-status", id: "allo-call-status" }, T.calling);
+    const audio = el("audio", { id: "allo-call-audio", autoplay: "" });
+    const error = el("p", { class: "allo-error", role: "alert", id: "allo-call-error" });
+    const current = { pc, stream, token: null, socket: null, ended: false };
+    window.alloCall = current;
+    const end = (text) => {
+      if (current.ended) return;
+      current.ended = true;
+      status.textContent = text;
+      hang.disabled = true;
+      stream.getTracks().forEach((track) => track.stop());
+      pc.close();
+      if (current.socket) current.socket.close();
+    };
+    const hang = el("button", { type: "button", id: "allo-hangup", onclick: async () => {
+      if (current.token) await call("POST", "/public/v1/call/hangup", null, current.token).catch(() => {});
+      end(T.call_ended);
+    } }, T.hang_up);
+    pc.onconnectionstatechange = () => { if (pc.connectionState === "failed") end(T.call_ended); };
+    pc.ontrack = (event) => { audio.srcObject = event.streams[0] || new MediaStream([event.track]); };
+    frame(el("div", { class: "allo-body", id: "allo-in-call" }, status, hang, error, audio));
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      const answer = await call("POST", `/public/v1/widget/${key}/calls`,
+        { name: who, queue_id: queueId, sdp: pc.localDescription.sdp, ...site });
+      current.token = answer.token;
+      await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+      status.textContent = T.call_waiting;
+      current.socket = callStatus(answer.token, (s) => {
+        if (s === "in_progress") status.textContent = T.call_live;
+        else if (["call_ended", "closed", "abandoned"].includes(s)) end(T.call_ended);
+      });
+    } catch (e) {
+      end(T.call_failed);
+      error.textContent = e.message;
+    }
+  }
+
+  function gathered(pc) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 3000);  // enough host candidates by then on any network
+    });
+  }
+
+  function callStatus(token, onStatus) {
+    const scheme = base.startsWith("https") ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${new URL(base).host}/public/v1/chat/ws?token=${encodeURIComponent(token)}`);
+    ws.onmessage = (event) => { const m = JSON.parse(event.data); if (m.kind === "status") onStatus(m.status); };
+    return ws;
   }
 
   function chatView(state) {

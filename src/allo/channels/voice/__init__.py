@@ -1,0 +1,1 @@
+"""Web voice media: aiortc peer connections, the per-call switchboard, prompts, recording."""

@@ -1,0 +1,256 @@
+"""One call in the media service: the parties' peer connections and the switchboard between them.
+
+A single 20 ms clock per call decides what each party hears: the caller hears the prompts,
+then the adviser (or hold audio); the adviser hears the caller; a supervisor listening in
+hears both and is heard by nobody; the recorder writes the caller (left) and the adviser
+(right) unless paused, in which case it writes silence. Browsers only ever see the media
+service's address, never each other's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import wave
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError
+
+from allo.channels.voice.audio import CHUNK, RATE, Samples, chunks, silence
+
+log = logging.getLogger(__name__)
+TICK = CHUNK / RATE
+MAX_BUFFER = CHUNK * 5  # at most 100 ms queued from a party: older audio is dropped
+RECORD_RATE = 16_000
+
+
+class OutboundTrack(MediaStreamTrack):
+    """What the media service sends to one party, fed by the call's clock."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[Samples] = asyncio.Queue(maxsize=10)
+        self._pts = 0
+
+    def push(self, samples: Samples) -> None:
+        if self._queue.full():  # nobody is pulling yet: keep the newest audio
+            self._queue.get_nowait()
+        self._queue.put_nowait(samples)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        samples = await self._queue.get()
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = Fraction(1, RATE)
+        self._pts += len(samples)
+        return frame
+
+
+class Inbound:
+    """Audio received from one party, resampled to 48 kHz mono and taken 20 ms at a time."""
+
+    def __init__(self) -> None:
+        self._buffer: Samples = silence(0)
+        self._task: asyncio.Task[None] | None = None
+        self.frames = 0
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        self._task = asyncio.ensure_future(self._read(track))
+
+    async def _read(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            self.frames += 1
+            for part in resampler.resample(frame):
+                data = part.to_ndarray().reshape(-1).astype(np.int16)
+                self._buffer = np.concatenate([self._buffer, data])[-MAX_BUFFER:]
+
+    def take(self) -> Samples:
+        if len(self._buffer) < CHUNK:
+            return silence()
+        out, self._buffer = self._buffer[:CHUNK], self._buffer[CHUNK:]
+        return out
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+@dataclass
+class Party:
+    pc: RTCPeerConnection
+    out: OutboundTrack = field(default_factory=OutboundTrack)
+    inbound: Inbound = field(default_factory=Inbound)
+
+    async def close(self) -> None:
+        self.out.stop()
+        await self.inbound.close()
+        await self.pc.close()
+
+
+class Recorder:
+    """Stereo 16 kHz WAV: caller left, adviser right; paused time is written as silence."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._wav = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
+        self._wav.setnchannels(2)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(RECORD_RATE)
+        self.frames = 0
+        self.paused_spans: list[list[float]] = []
+        self._paused_since: int | None = None
+
+    def pause(self, paused: bool) -> None:
+        if paused and self._paused_since is None:
+            self._paused_since = self.frames
+        elif not paused and self._paused_since is not None:
+            self.paused_spans.append([self._paused_since / RECORD_RATE, self.frames / RECORD_RATE])
+            self._paused_since = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    def write(self, caller: Samples, adviser: Samples) -> None:
+        step = RATE // RECORD_RATE
+        left = caller.reshape(-1, step).mean(axis=1)
+        right = adviser.reshape(-1, step).mean(axis=1)
+        if self.paused:
+            left, right = left * 0, right * 0
+        self._wav.writeframes(np.column_stack([left, right]).astype(np.int16).tobytes())
+        self.frames += len(left)
+
+    def close(self) -> float:
+        self.pause(False)
+        self._wav.close()
+        return self.frames / RECORD_RATE
+
+
+Ended = Callable[["Call", str], Awaitable[None]]
+
+
+class Call:
+    """The switchboard of one call; `run` is its clock."""
+
+    def __init__(
+        self,
+        contact_id: int,
+        tenant_id: int,
+        customer: Party,
+        prompts: list[Samples],
+        waiting: list[Samples],
+        hold: Samples,
+        recording_path: Path | None,
+    ) -> None:
+        self.contact_id = contact_id
+        self.tenant_id = tenant_id
+        self.customer = customer
+        self.adviser: Party | None = None
+        self.listeners: list[Party] = []
+        # Mandatory prompts (welcome, recording notice) are heard in full before the bridge.
+        self._prompts: deque[Samples] = deque(c for p in prompts for c in chunks(p))
+        self._waiting: deque[Samples] = deque(c for p in waiting for c in chunks(p))
+        self._hold = chunks(hold)
+        self._hold_at = 0
+        self.held = False
+        self.recording_path = recording_path
+        self.recorder: Recorder | None = None
+        self.recording_paused = False
+        self.ended = asyncio.Event()
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def bridged(self) -> bool:
+        return self.adviser is not None and not self._prompts
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            self.tick()
+            deadline += TICK
+            delay = deadline - loop.time()
+            if delay < -5 * TICK:  # fell far behind (a loaded machine): do not burst
+                deadline = loop.time()
+            await asyncio.sleep(max(0.0, delay))
+
+    def _hold_chunk(self) -> Samples:
+        chunk = self._hold[self._hold_at % len(self._hold)]
+        self._hold_at += 1
+        return chunk
+
+    def tick(self) -> None:
+        self.ticks += 1
+        caller = self.customer.inbound.take()
+        adviser = self.adviser.inbound.take() if self.adviser else silence()
+        talking = self.bridged and not self.held
+        if self._prompts:
+            to_caller = self._prompts.popleft()
+        elif talking:
+            to_caller = adviser
+        elif self.adviser is None and self._waiting:
+            to_caller = self._waiting.popleft()
+        else:
+            to_caller = self._hold_chunk()
+        self.customer.out.push(to_caller)
+        if self.adviser is not None:
+            self.adviser.out.push(caller if talking else silence())
+        mixed = (caller.astype(np.int32) + adviser) // 2 if talking else silence()
+        for listener in self.listeners:
+            listener.out.push(mixed.astype(np.int16))
+        if talking and self.recording_path is not None:
+            if self.recorder is None:
+                self.recorder = Recorder(self.recording_path)
+            self.recorder.pause(self.recording_paused)
+            self.recorder.write(caller, adviser)
+
+    def join_adviser(self, party: Party) -> None:
+        self._waiting.clear()
+        self.adviser = party
+
+    async def stop(self) -> dict[str, Any] | None:
+        """Stop the clock and every peer; the recording's facts if there was one."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for party in [self.customer, self.adviser, *self.listeners]:
+            if party is not None:
+                await party.close()
+        self.ended.set()
+        if self.recorder is None:
+            return None
+        duration = self.recorder.close()
+        return {
+            "path": str(self.recorder.path),
+            "duration": duration,
+            "paused_spans": self.recorder.paused_spans,
+        }

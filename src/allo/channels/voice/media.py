@@ -1,0 +1,177 @@
+"""The media service: answers WebRTC offers with aiortc and keeps the live calls of this process.
+
+Signalling is one HTTP exchange per peer (the browser posts its offer with all its ICE
+candidates, the answer carries ours), so no socket is needed. The service knows nothing of
+contacts or queues: `services.voice` tells it what to play and whether to record, and hears
+back when a call ends (with the recording's facts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import SessionDescription
+
+from allo.channels.voice.audio import Samples, hold_music
+from allo.channels.voice.call import Call, Party
+
+log = logging.getLogger(__name__)
+MAX_SDP = 20_000
+Ended = Callable[[Call, str, dict[str, Any] | None], Awaitable[None]]
+
+
+class BadOffer(ValueError):
+    """The SDP offer cannot be answered (malformed, no audio, too large)."""
+
+
+class NoCall(LookupError):
+    """No live call for this contact in this process."""
+
+
+def check_offer(sdp: str) -> None:
+    """Refuse what aiortc would choke on, before anything is created for the call."""
+    if not sdp or len(sdp) > MAX_SDP:
+        raise BadOffer(f"the offer must be 1 to {MAX_SDP} characters of SDP")
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except (ValueError, IndexError, KeyError) as error:
+        raise BadOffer(f"malformed SDP: {error}") from None
+    if not any(m.kind == "audio" for m in parsed.media):
+        raise BadOffer("the offer has no audio")
+    if not any(m.ice and m.ice.usernameFragment for m in parsed.media):
+        raise BadOffer("the offer has no ICE credentials")
+
+
+def ice_servers(settings: Any) -> list[RTCIceServer]:
+    """STUN/TURN servers from settings (none on a LAN); browsers get the same list."""
+    if not settings.voice_ice_urls:
+        return []
+    return [
+        RTCIceServer(
+            urls=list(settings.voice_ice_urls),
+            username=settings.voice_ice_username or None,
+            credential=settings.voice_ice_credential.get_secret_value() or None,
+        )
+    ]
+
+
+def browser_ice_servers(settings: Any) -> list[dict[str, Any]]:
+    return [
+        {"urls": s.urls, "username": s.username, "credential": s.credential}
+        for s in ice_servers(settings)
+    ]
+
+
+class MediaService:
+    def __init__(self, ice_servers: list[RTCIceServer] | None = None) -> None:
+        self.calls: dict[int, Call] = {}
+        self._ice = ice_servers or []
+        self._hold = hold_music()
+        self.on_ended: Ended | None = None
+
+    def _peer(self) -> RTCPeerConnection:
+        return RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
+
+    async def _answer(self, party: Party, offer: str) -> str:
+        party.pc.addTrack(party.out)
+
+        @party.pc.on("track")
+        def on_track(track: Any) -> None:
+            if track.kind == "audio":
+                party.inbound.attach(track)
+
+        try:
+            await party.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            await party.pc.setLocalDescription(await party.pc.createAnswer())
+        except (ValueError, KeyError, IndexError) as error:
+            await party.close()
+            raise BadOffer(f"the offer cannot be answered: {error}") from None
+        return str(party.pc.localDescription.sdp)
+
+    async def start_call(
+        self,
+        contact_id: int,
+        tenant_id: int,
+        offer: str,
+        prompts: list[Samples],
+        waiting: list[Samples],
+        recording_path: Path | None,
+    ) -> str:
+        check_offer(offer)
+        party = Party(self._peer())
+        answer = await self._answer(party, offer)
+        call = Call(contact_id, tenant_id, party, prompts, waiting, self._hold, recording_path)
+        self.calls[contact_id] = call
+        self._watch(call, party, "customer_left")
+        call.start()
+        return answer
+
+    def _watch(self, call: Call, party: Party, reason: str) -> None:
+        @party.pc.on("connectionstatechange")
+        async def changed() -> None:
+            if party.pc.connectionState in ("failed", "closed") and not call.ended.is_set():
+                if party is call.customer:
+                    await self.hang_up(call.contact_id, reason)
+                elif party is call.adviser:
+                    call.adviser = None  # the caller hears hold audio until someone rejoins
+
+    def call(self, contact_id: int) -> Call:
+        call = self.calls.get(contact_id)
+        if call is None or call.ended.is_set():
+            raise NoCall(contact_id)
+        return call
+
+    async def join_adviser(self, contact_id: int, offer: str) -> str:
+        call = self.call(contact_id)
+        check_offer(offer)
+        party = Party(self._peer())
+        answer = await self._answer(party, offer)
+        previous = call.adviser
+        call.join_adviser(party)
+        self._watch(call, party, "adviser_left")
+        if previous is not None:
+            await previous.close()
+        return answer
+
+    async def listen_in(self, contact_id: int, offer: str) -> str:
+        call = self.call(contact_id)
+        check_offer(offer)
+        party = Party(self._peer())
+        answer = await self._answer(party, offer)
+        call.listeners.append(party)
+        return answer
+
+    def hold(self, contact_id: int, on: bool) -> None:
+        self.call(contact_id).held = on
+
+    def pause_recording(self, contact_id: int, paused: bool) -> bool:
+        call = self.call(contact_id)
+        call.recording_paused = paused
+        return call.recording_path is not None
+
+    async def hang_up(self, contact_id: int, reason: str) -> None:
+        call = self.calls.pop(contact_id, None)
+        if call is None or call.ended.is_set():
+            return
+        recording = await call.stop()
+        if self.on_ended is not None:
+            try:
+                await self.on_ended(call, reason, recording)
+            except Exception:  # the call is over whatever the bookkeeping says
+                log.exception("after the end of call %s", contact_id)
+
+    def hang_up_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int, reason: str) -> None:
+        """From any thread (the event bus): end the call on the media loop."""
+        if contact_id in self.calls:
+            loop.call_soon_threadsafe(
+                lambda: asyncio.ensure_future(self.hang_up(contact_id, reason))
+            )
+
+    async def close(self) -> None:
+        for contact_id in list(self.calls):
+            await self.hang_up(contact_id, "shutdown")

@@ -1,0 +1,227 @@
+"""Use cases of web voice calls: starting one, its end, recordings, their playback and purge.
+
+The media itself lives in `channels.voice`; this module decides what the caller hears
+(welcome, the recording notice when the queue records, the wait), whether the call is
+recorded, and keeps the contact's lifecycle and the recordings table right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from allo.domain.contacts import ContactStatus
+from allo.domain.errors import InvalidValue
+from allo.domain.roles import Permission, Role
+from allo.i18n import t
+from allo.services import chat, offers
+from allo.services.errors import Conflict, Forbidden
+from allo.services.principal import Principal, system_principal
+from allo.services.queues import to_domain
+from allo.store.repository import get_for_tenant
+from allo.store.tables import (
+    AuditRow,
+    ContactRow,
+    QueueRow,
+    QueueStatusRow,
+    RecordingRow,
+    TenantRow,
+)
+from allo.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What the media service needs to run a new call."""
+
+    token: str
+    contact_id: int
+    tenant_id: int
+    prompts: list[str]  # heard in full before the adviser is connected
+    waiting: list[str]  # heard while nobody has answered yet
+    recording_path: Path | None
+
+
+def _wait_text(uow: UnitOfWork, queue_id: int, language: str) -> str:
+    status = uow.session.get(QueueStatusRow, queue_id)
+    estimates = [e for e in (status.estimates if status else []) if e.get("channel") == "voice"]
+    seconds = estimates[0].get("seconds") if estimates else None
+    if seconds is None:
+        return t("voice.prompt.wait_unknown", language)
+    minutes = max(1, round(seconds / 60))
+    return t("voice.prompt.wait", language, minutes=minutes)
+
+
+def start_call(
+    uow: UnitOfWork,
+    key: str,
+    *,
+    name: str,
+    queue_id: int,
+    language: str,
+    recordings_dir: Path,
+    site_group: str | None = None,
+    site_only: bool = False,
+) -> CallPlan:
+    """A caller from the widget: a voice contact in the queue (refused if the queue is closed)."""
+    tenant = chat.tenant_by_widget_key(uow, key)
+    queue = get_for_tenant(uow.session, QueueRow, tenant.id, queue_id)
+    if not to_domain(queue).opening_hours.is_open(uow.now()):
+        raise InvalidValue("queue_id", "this line is closed now", key="error.queue_closed")
+    started = chat.start_chat(
+        uow,
+        key,
+        name=name,
+        queue_id=queue_id,
+        site_group=site_group,
+        site_only=site_only,
+        channel="voice",
+    )
+    prompts = [t("voice.prompt.welcome", language, tenant=tenant.name)]
+    path = None
+    if queue.recording:
+        prompts.append(t("voice.prompt.recording_notice", language))
+        stamp = uow.now().strftime("%Y%m%dT%H%M%S")
+        path = recordings_dir / str(tenant.id) / f"contact-{started.contact_id}-{stamp}.wav"
+    waiting = [_wait_text(uow, queue_id, language)]
+    return CallPlan(started.token, started.contact_id, tenant.id, prompts, waiting, path)
+
+
+def customer_call(uow: UnitOfWork, token: str) -> ContactRow:
+    _, contact = chat.session_for(uow, token)
+    if contact.channel != "voice":
+        raise Conflict("channel", "this conversation is not a call")
+    return contact
+
+
+def handled_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
+    """The adviser's own call in progress (supervisors and admins may act on any)."""
+    actor.require(Permission.WRITE_CONTACTS)
+    contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
+    if contact.channel != "voice":
+        raise Conflict("channel", "this contact is not a call")
+    if actor.role is Role.ADVISER and contact.adviser_id != actor.adviser_id:
+        raise Forbidden("this call is handled by another adviser")
+    if actor.role is Role.PLANNER:
+        raise Forbidden("planners do not take calls")
+    if contact.status != ContactStatus.IN_PROGRESS.value:
+        raise Conflict("status", f"a call {contact.status} cannot be joined")
+    return contact
+
+
+def listened_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
+    actor.require(Permission.LISTEN_CALLS)
+    contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
+    if contact.channel != "voice" or contact.status != ContactStatus.IN_PROGRESS.value:
+        raise Conflict("status", "only a call in progress can be listened to")
+    _audit(uow, actor, "call.listened", "contact", contact_id, {})
+    uow.commit()
+    return contact
+
+
+def call_ended(
+    uow: UnitOfWork, tenant_id: int, contact_id: int, reason: str, recording: dict[str, Any] | None
+) -> None:
+    """The media is gone: file the recording, and move the contact along."""
+    actor = system_principal(tenant_id)
+    contact = get_for_tenant(uow.session, ContactRow, tenant_id, contact_id)
+    if recording is not None:
+        queue = get_for_tenant(uow.session, QueueRow, tenant_id, contact.queue_id)
+        now = uow.now()
+        row = RecordingRow(
+            tenant_id=tenant_id,
+            contact_id=contact_id,
+            path=recording["path"],
+            duration_seconds=round(recording["duration"], 3),
+            paused_spans=recording["paused_spans"],
+            created_at=now,
+            expires_at=now + timedelta(days=queue.recording_retention_days),
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        payload = {"recording_id": row.id, "duration": row.duration_seconds}
+        uow.record("recording.stored", tenant_id, "contact", contact_id, payload)
+    uow.record("call.ended", tenant_id, "contact", contact_id, {"reason": reason})
+    uow.commit()
+    if contact.status in (ContactStatus.QUEUED.value, ContactStatus.OFFERED.value):
+        offers.abandon_contact(uow, actor, contact_id)
+    elif contact.status == ContactStatus.IN_PROGRESS.value:
+        offers.wrap_up(uow, actor, contact_id)
+
+
+def _audit(
+    uow: UnitOfWork,
+    actor: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: int,
+    fields: dict[str, Any],
+) -> None:
+    uow.audit(
+        AuditRow(
+            tenant_id=actor.tenant_id,
+            user_id=actor.user_id,
+            site_id=actor.site_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            fields={"role": actor.role.value, **fields},
+            at=uow.now(),
+        )
+    )
+
+
+def recording_view(row: RecordingRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "contact_id": row.contact_id,
+        "duration_seconds": row.duration_seconds,
+        "paused_spans": row.paused_spans,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }
+
+
+def list_recordings(uow: UnitOfWork, actor: Principal, contact_id: int) -> list[dict[str, Any]]:
+    actor.require(Permission.LISTEN_CALLS)
+    get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
+    rows = uow.session.scalars(
+        select(RecordingRow)
+        .where(RecordingRow.tenant_id == actor.tenant_id, RecordingRow.contact_id == contact_id)
+        .order_by(RecordingRow.id)
+    )
+    return [recording_view(r) for r in rows]
+
+
+def play_recording(uow: UnitOfWork, actor: Principal, recording_id: int) -> Path:
+    """The file to stream; the playback is audited (and committed) before any byte leaves."""
+    actor.require(Permission.LISTEN_CALLS)
+    row = get_for_tenant(uow.session, RecordingRow, actor.tenant_id, recording_id)
+    path = Path(row.path)
+    if not path.exists():
+        raise Conflict("recording", "the recording file is missing")
+    _audit(uow, actor, "recording.played", "recording", row.id, {"contact_id": row.contact_id})
+    uow.commit()
+    return path
+
+
+def purge_recordings(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Delete recordings past their retention (file, then row); returns how many."""
+    moment = now or uow.now()
+    rows = uow.session.scalars(select(RecordingRow).where(RecordingRow.expires_at <= moment)).all()
+    for row in rows:
+        Path(row.path).unlink(missing_ok=True)
+        payload = {"recording_id": row.id, "expired": row.expires_at.isoformat()}
+        uow.record("recording.purged", row.tenant_id, "contact", row.contact_id, payload)
+        uow.session.delete(row)
+    uow.commit()
+    return len(rows)
+
+
+def tenant_name(uow: UnitOfWork, tenant_id: int) -> str:
+    tenant = uow.session.get(TenantRow, tenant_id)
+    return tenant.name if tenant else ""
