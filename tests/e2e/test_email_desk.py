@@ -41,5 +41,7 @@ def test_an_email_is_answered_from_the_desk(browser: Any, demo_server: Server) -
     desk.wait_for_function("document.querySelectorAll('.msg.adviser').length >= 2")
     assert "référence" in desk.locator(".msg.adviser").first.inner_text()
     assert "option en double" in desk.locator(".msg.adviser").last.inner_text()
+    desk.click(".wrap button[type=submit]")
+    desk.wait_for_selector(".pane", state="detached")
     desk.select_option("#state", "logged_out")
     desk.context.close()

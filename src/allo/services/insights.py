@@ -51,6 +51,7 @@ from allo.store.tables import (
 from allo.store.uow import Store, UnitOfWork
 
 log = logging.getLogger(__name__)
+BATCH_LIMIT = 500  # events the insights worker reads at once
 ALERT_RULE = AlertRule()
 INTENTS = tuple(i.value for i in Intent)
 
@@ -64,6 +65,29 @@ def _analyser(analyser: Analyser | None) -> Analyser:
 # data and redacts by patterns on the way in; here each customer message is read again with
 # the name finder, classified, and its contact analysed. The insights worker calls this after
 # the commit, off the request and router threads.
+
+
+def analyse_messages(
+    uow: UnitOfWork, message_ids: Sequence[int], analyser: Analyser | None = None
+) -> int:
+    """`analyse_message` for many at once: one spaCy batch, each contact analysed once."""
+    rows = list(uow.session.scalars(select(MessageRow).where(MessageRow.id.in_(message_ids))))
+    if not rows:
+        return 0
+    engine = _analyser(analyser)
+    for message, redacted in zip(rows, engine.redact([r.body for r in rows]), strict=True):
+        message.body_redacted = redacted.text
+        if message.author_kind == "customer":
+            _store_message_insight(uow, message, redacted.found, engine)
+    contact_ids = sorted({r.contact_id for r in rows})
+    contacts = list(uow.session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids))))
+    by_tenant: dict[int, list[ContactRow]] = defaultdict(list)
+    for contact in contacts:
+        by_tenant[contact.tenant_id].append(contact)
+    for group in by_tenant.values():
+        analyse_contacts(uow, group, engine)
+    uow.commit()
+    return len(rows)
 
 
 def analyse_message(
@@ -560,10 +584,17 @@ class InsightsWorker:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                batch = self._queue.get(timeout=0.2)
+                batch = list(self._queue.get(timeout=0.2))
             except queue.Empty:
                 self._idle.set()
                 continue
+            # Coalesce what piled up: spaCy reads a batch far faster than one text at a time,
+            # and a contact with several new messages is analysed once.
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.extend(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
                 self.handle(batch)
             except Exception:
@@ -572,10 +603,10 @@ class InsightsWorker:
     def handle(self, events: Sequence[Event]) -> None:
         created = [e for e in events if e.type == "contact.created"]
         moved = [e for e in events if e.type in _ASSIGNING]
-        with self.store.unit_of_work() as uow:
-            for event in events:
-                if event.type == "message.created":
-                    analyse_message(uow, event.payload["message_id"])
+        message_ids = [e.payload["message_id"] for e in events if e.type == "message.created"]
+        if message_ids:
+            with self.store.unit_of_work() as uow:
+                analyse_messages(uow, message_ids)
         if created or moved:
             _follow(self.store, created, moved)
 
