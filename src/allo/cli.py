@@ -246,6 +246,28 @@ def mail(
         worker.stop()
 
 
+@app.command()
+@friendly_errors
+def insights(database_url: DbUrl = None) -> None:
+    """Read conversations (redaction, intent, topics) in a process of its own, off the live
+    path; run `allo serve` with ALLO_RUN_INSIGHTS=false next to it."""
+    import logging
+    import signal
+    import threading
+
+    from allo.api.app import make_store
+    from allo.services.insights import InsightsWorker, follow_events
+
+    settings = settings_with(database_url)
+    _check_schema(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    store = make_store(settings)
+    follow_events(store, InsightsWorker(store), stop)
+
+
 def _check_schema(settings: Settings) -> None:
     from allo.store.database import make_engine
     from allo.store.migrate import current_revision, head_revision

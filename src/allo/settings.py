@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     run_router: bool = True
     # Simulated customers and advisers for `allo demo` (never in production).
     demo_bots: bool = False
+    # Read conversations (redaction, intent, topics) in this process; set false when
+    # `allo insights` runs them in a process of its own, off the live path.
+    run_insights: bool = True
     # Public chat: new chats and messages per minute from one address (abuse protection).
     chat_starts_per_minute: int = 20
     chat_messages_per_minute: int = 240

@@ -111,10 +111,11 @@ async def start(
         mail = MailWorker(store, settings)
         mail.start()
         background.cleanups.append(mail.stop)
-    worker = InsightsWorker(store)
-    background.cleanups.append(store.bus.subscribe(worker.hear))
-    background.thread("allo-insights", worker.run)
-    app_state_insights[id(store)] = worker
+    if settings.run_insights:
+        worker = InsightsWorker(store)
+        background.cleanups.append(store.bus.subscribe(worker.hear))
+        background.thread("allo-insights", worker.run)
+        app_state_insights[id(store)] = worker
     if settings.demo_bots:
         from allo.demo_bots import DemoBots
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from allo.domain.contacts import FINAL_STATUSES, ContactStatus
 from allo.domain.customers import PrivacyClass
@@ -617,6 +617,26 @@ class InsightsWorker:
             if self._queue.empty() and self._idle.wait(0.05) and self._queue.empty():
                 return
         raise TimeoutError("insights worker did not drain")
+
+
+def follow_events(store: Store, worker: InsightsWorker, stop: threading.Event) -> None:
+    """`allo insights`: feed the worker from the event table, in a process of its own."""
+    from allo.services.router import EventCursor
+    from allo.store.uow import as_event
+
+    with store.unit_of_work() as uow:
+        start = uow.session.scalar(select(func.max(EventRow.id))) or 0
+    cursor = EventCursor(start, gap_wait=1.0)
+    log.info("insights worker following events after %s", start)
+    reader = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    reader.start()
+    while not stop.is_set():
+        with store.unit_of_work() as uow:
+            rows = cursor.read(uow, limit=2000)
+        if rows:
+            worker.hear([as_event(row) for row in rows])
+        stop.wait(0.5)
+    reader.join(timeout=10)
 
 
 def _wanted(event: Event) -> bool:

@@ -30,7 +30,11 @@ def _enable_sqlite_rules(dbapi_connection: Any, _: Any) -> None:
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Enough pooled connections for the request threads, the router and the workers, so
+        # that connections (and their PRAGMAs) are not opened and closed under load.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20
+        )
         event.listen(engine, "connect", _enable_sqlite_rules)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
