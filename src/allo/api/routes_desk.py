@@ -6,15 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from allo.api.deps import Actor, Uow
 from allo.api.schemas import AdviserOut, ContactOut, QueueOut, Strict
-from allo.domain.roles import Role
-from allo.services import messages, wall
-from allo.services.errors import Forbidden
-from allo.store.repository import get_for_tenant
-from allo.store.tables import AdviserRow, ContactRow, CustomerRow, SiteRow
+from allo.services import desk, messages, wall
 
 router = APIRouter(prefix="/api/v1", tags=["desk and wall"])
 WRAP_CODES = (
@@ -54,20 +49,9 @@ class PolicyIn(Strict):
 
 
 @router.get("/desk")
-def desk(uow: Uow, actor: Actor) -> dict[str, Any]:
+def desk_page_data(uow: Uow, actor: Actor) -> dict[str, Any]:
     """Everything the desk needs after a (re)load: who I am and the work in my hands."""
-    if actor.role is not Role.ADVISER or actor.adviser_id is None:
-        raise Forbidden("the desk is for advisers")
-    adviser = get_for_tenant(uow.session, AdviserRow, actor.tenant_id, actor.adviser_id)
-    site = uow.session.get(SiteRow, adviser.site_id)
-    work = uow.session.scalars(
-        select(ContactRow)
-        .where(
-            ContactRow.adviser_id == adviser.id,
-            ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
-        )
-        .order_by(ContactRow.id)
-    )
+    adviser, site, work = desk.desk_view(uow, actor)
     return {
         "adviser": AdviserOut.model_validate(adviser).model_dump(mode="json"),
         "site": {"id": site.id, "name": site.name, "country": site.country} if site else None,
@@ -92,18 +76,7 @@ def post_message(contact_id: int, body: MessageIn, uow: Uow, actor: Actor) -> An
 @router.get("/customers/{customer_id}/contacts", response_model=list[ContactOut])
 def customer_history(customer_id: int, uow: Uow, actor: Actor) -> Any:
     """This customer's previous contacts (no personal data: channel, queue, outcome)."""
-    from allo.domain.roles import Permission
-
-    actor.require(Permission.READ_CUSTOMERS)
-    get_for_tenant(uow.session, CustomerRow, actor.tenant_id, customer_id)
-    return list(
-        uow.session.scalars(
-            select(ContactRow)
-            .where(ContactRow.tenant_id == actor.tenant_id, ContactRow.customer_id == customer_id)
-            .order_by(ContactRow.id.desc())
-            .limit(50)
-        )
-    )
+    return desk.customer_history(uow, actor, customer_id)
 
 
 @router.get("/wall")

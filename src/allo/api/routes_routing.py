@@ -5,48 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
 
 from allo.api.deps import Actor, Uow
 from allo.api.schemas import CallbackIn, CloseIn, ContactOut, QueueStatusOut
-from allo.domain.contacts import ContactStatus
-from allo.domain.roles import Permission
-from allo.services import offers
-from allo.store.repository import get_for_tenant
-from allo.store.tables import ContactRow, QueueRow, QueueStatusRow
+from allo.services import desk, offers
 
 router = APIRouter(prefix="/api/v1", tags=["routing"])
 
 
 @router.get("/queues/{queue_id}/status", response_model=QueueStatusOut)
 def queue_status(queue_id: int, uow: Uow, actor: Actor) -> Any:
-    """Waiting contacts, longest wait and the estimated wait per site option.
-
-    Counts come from the database; estimates from the live router's latest snapshot.
-    """
-    actor.require(Permission.READ_CONTACTS)
-    get_for_tenant(uow.session, QueueRow, actor.tenant_id, queue_id)
-    waiting = select(ContactRow).where(
-        ContactRow.queue_id == queue_id,
-        ContactRow.status.in_([ContactStatus.QUEUED.value, ContactStatus.OFFERED.value]),
-    )
-    count = uow.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
-    oldest = uow.session.scalar(select(func.min(waiting.subquery().c.created_at)))
-    snapshot = uow.session.get(QueueStatusRow, queue_id)
-    longest = (uow.now() - _aware(oldest)).total_seconds() if oldest else 0.0
-    return {
-        "queue_id": queue_id,
-        "waiting": count,
-        "longest_wait": max(longest, 0.0),
-        "estimates": snapshot.estimates if snapshot else [],
-        "updated_at": snapshot.updated_at if snapshot else None,
-    }
-
-
-def _aware(moment: Any) -> Any:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """Waiting contacts, longest wait and the estimated wait per site option."""
+    return desk.queue_status(uow, actor, queue_id)
 
 
 @router.post("/contacts/{contact_id}/accept", response_model=ContactOut)

@@ -21,12 +21,12 @@ from allo.store.tables import AdviserRow, ApiTokenRow, SessionRow, SiteRow, Tena
 from allo.store.uow import UnitOfWork
 
 _hasher = PasswordHasher()
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MIN_PASSWORD = 8
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     """Tokens are stored hashed: a leaked database does not leak working credentials."""
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -63,7 +63,7 @@ def create_user(
 ) -> UserRow:
     actor.require(Permission.CONFIGURE)
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not EMAIL_PATTERN.match(email):
         raise InvalidValue("email", f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD:
         raise InvalidValue("password", f"must have at least {MIN_PASSWORD} characters")
@@ -128,7 +128,7 @@ def open_session(uow: UnitOfWork, user: UserRow, hours: int) -> tuple[str, str]:
     now = uow.now()
     uow.session.add(
         SessionRow(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             user_id=user.id,
             csrf_token=csrf,
             created_at=now,
@@ -141,7 +141,7 @@ def open_session(uow: UnitOfWork, user: UserRow, hours: int) -> tuple[str, str]:
 
 
 def session_user(uow: UnitOfWork, token: str) -> tuple[UserRow, SessionRow]:
-    row = uow.session.scalar(select(SessionRow).where(SessionRow.token_hash == _digest(token)))
+    row = uow.session.scalar(select(SessionRow).where(SessionRow.token_hash == digest(token)))
     if row is None or row.expires_at <= uow.now():
         raise Unauthenticated("session expired")
     user = uow.session.get(UserRow, row.user_id)
@@ -151,7 +151,7 @@ def session_user(uow: UnitOfWork, token: str) -> tuple[UserRow, SessionRow]:
 
 
 def close_session(uow: UnitOfWork, token: str) -> None:
-    row = uow.session.scalar(select(SessionRow).where(SessionRow.token_hash == _digest(token)))
+    row = uow.session.scalar(select(SessionRow).where(SessionRow.token_hash == digest(token)))
     if row is not None:
         uow.session.delete(row)
         uow.commit()
@@ -166,7 +166,7 @@ def create_token(uow: UnitOfWork, actor: Principal, user_id: int, name: str) -> 
             tenant_id=user.tenant_id,
             user_id=user.id,
             name=name,
-            token_hash=_digest(token),
+            token_hash=digest(token),
             created_at=uow.now(),
             revoked=False,
         )
@@ -177,7 +177,7 @@ def create_token(uow: UnitOfWork, actor: Principal, user_id: int, name: str) -> 
 
 
 def token_user(uow: UnitOfWork, token: str) -> UserRow:
-    row = uow.session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == _digest(token)))
+    row = uow.session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest(token)))
     if row is None or row.revoked:
         raise Unauthenticated("unknown or revoked token")
     user = uow.session.get(UserRow, row.user_id)

@@ -6,8 +6,6 @@ names the chat. Everything they do is written by the platform on their behalf.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,10 +15,13 @@ from sqlalchemy import select
 
 from allo.domain.errors import InvalidValue
 from allo.services import contacts, customers, messages, offers
+from allo.services.accounts import EMAIL_PATTERN, digest
 from allo.services.errors import Conflict, NotFound, Unauthenticated
 from allo.services.principal import system_principal
+from allo.services.routing_policy import policy_from_json, site_choice
 from allo.store.repository import get_for_tenant
 from allo.store.tables import (
+    AdviserRow,
     ChatSessionRow,
     ContactRow,
     CustomerRow,
@@ -32,11 +33,6 @@ from allo.store.tables import (
 from allo.store.uow import UnitOfWork
 
 ABANDON_GRACE = timedelta(seconds=30)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def tenant_by_widget_key(uow: UnitOfWork, key: str) -> TenantRow:
@@ -48,8 +44,6 @@ def tenant_by_widget_key(uow: UnitOfWork, key: str) -> TenantRow:
 
 def widget_config(uow: UnitOfWork, key: str) -> dict[str, Any]:
     """What the widget shows before a chat starts: topics and their estimated waits."""
-    from allo.services.routing_policy import policy_from_json, site_choice
-
     tenant = tenant_by_widget_key(uow, key)
     queues = uow.session.scalars(
         select(QueueRow).where(QueueRow.tenant_id == tenant.id).order_by(QueueRow.id)
@@ -110,7 +104,7 @@ def start_chat(
         ChatSessionRow(
             tenant_id=tenant.id,
             contact_id=contact.id,
-            token_hash=_digest(token),
+            token_hash=digest(token),
             customer_name=name,
             last_seen_at=uow.now(),
         )
@@ -125,7 +119,7 @@ def _customer_for(uow: UnitOfWork, tenant_id: int, name: str, email: str | None)
     """Link to the customer with this email if there is one, else create a record."""
     if email:
         email = email.strip().lower()
-        if not _EMAIL.match(email):
+        if not EMAIL_PATTERN.match(email):
             raise InvalidValue("email", f"{email!r} is not an email address")
         known = uow.session.scalar(
             select(CustomerRow.id).where(
@@ -148,7 +142,7 @@ def _customer_for(uow: UnitOfWork, tenant_id: int, name: str, email: str | None)
 
 def session_for(uow: UnitOfWork, token: str) -> tuple[ChatSessionRow, ContactRow]:
     chat = uow.session.scalar(
-        select(ChatSessionRow).where(ChatSessionRow.token_hash == _digest(token))
+        select(ChatSessionRow).where(ChatSessionRow.token_hash == digest(token))
     )
     if chat is None:
         raise Unauthenticated("unknown chat")
@@ -215,8 +209,6 @@ def rate(uow: UnitOfWork, token: str, score: int, comment: str | None) -> None:
     chat.csat_comment = (comment or "").strip()[:2000] or None
     site_id = None
     if contact.adviser_id is not None:
-        from allo.store.tables import AdviserRow
-
         adviser = uow.session.get(AdviserRow, contact.adviser_id)
         site_id = adviser.site_id if adviser else None
     payload = {

@@ -17,8 +17,9 @@ from allo.domain.errors import InvalidValue
 from allo.domain.roles import Permission, Role
 from allo.services.errors import Conflict, Forbidden
 from allo.services.principal import Principal
+from allo.services.queues import to_domain as queue_domain
 from allo.store.repository import get_for_tenant
-from allo.store.tables import ContactRow, QueueRow
+from allo.store.tables import AdviserRow, ContactRow, QueueRow
 from allo.store.uow import UnitOfWork
 
 S = ContactStatus
@@ -247,21 +248,17 @@ def request_callback(
 
 
 def _check_slot(uow: UnitOfWork, row: ContactRow, at: datetime) -> None:
-    from allo.services.queues import to_domain
-
     if at.tzinfo is None:
         raise InvalidValue("at", "must carry a time zone offset")
     if at <= uow.now():
         raise InvalidValue("at", "must be in the future")
-    queue = to_domain(get_for_tenant(uow.session, QueueRow, row.tenant_id, row.queue_id))
+    queue = queue_domain(get_for_tenant(uow.session, QueueRow, row.tenant_id, row.queue_id))
     if not queue.opening_hours.is_open(at):
         raise InvalidValue("at", "is outside the queue's opening hours")
 
 
 def mark_missed(uow: UnitOfWork, tenant_id: int, adviser_id: int, contact_id: int) -> bool:
     """An offer timed out: the adviser is set not ready ("missed") until they come back."""
-    from allo.store.tables import AdviserRow
-
     adviser = uow.session.get(AdviserRow, adviser_id)
     if adviser is None or adviser.tenant_id != tenant_id:
         return False
