@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +48,7 @@ PG_ADMIN = os.environ.get(
     "ALLO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 MESSAGES_EACH_WAY = 3
-console = Console()
+console = Console(width=160)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Stats:
     chats_started: int = 0
     chats_answered: int = 0
     errors: list[str] = field(default_factory=list)
+    # How late the bench's own event loop wakes up: latencies above it are the server's.
+    client_lag: list[float] = field(default_factory=list)
 
 
 def wall() -> datetime:
@@ -144,11 +148,78 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(log.read_text()[-2000:])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class Http:
+    """A bare HTTP/1.1 keep-alive client for JSON requests.
+
+    The load generator shares the two cores with the server: httpx costs about as much CPU
+    per request as the server's handler, which would show up as server latency. This costs
+    a small fraction of it. One request at a time per connection.
+    """
+
+    def __init__(self, base: str, headers: dict[str, str] | None = None) -> None:
+        address = base.removeprefix("http://")
+        self.host, _, port = address.partition(":")
+        self.port = int(port)
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> Http:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    async def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        return await self.request("POST", path, body, headers)
+
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else b""
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        message = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}{extra}"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
+        answer = await self._exchange(message)
+        if answer is None:  # the server closed the idle connection (keep-alive timeout)
+            await self.__aenter__()
+            answer = await self._exchange(message)
+        if answer is None:
+            raise ConnectionError(f"{method} {path}: connection closed")
+        return answer
+
+    async def _exchange(self, message: bytes) -> tuple[int, Any] | None:
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(message)
+        status_line = await self.reader.readline()
+        if not status_line:
+            return None
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        raw = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split()[1]), json.loads(raw) if raw else None
 
 
 async def adviser_loop(
@@ -157,77 +228,82 @@ async def adviser_loop(
     token: str,
     stats: Stats,
     started: dict[int, float],
-    stop: asyncio.Event,
 ) -> None:
     ws_url = base.replace("http", "ws") + f"/ws/staff?token={token}"
-    headers = {"Authorization": f"Bearer {token}"}
     async with (
-        httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as api,
-        websockets.connect(ws_url, max_size=2**20) as ws,
+        Http(base, {"Authorization": f"Bearer {token}"}) as api,
+        websockets.connect(ws_url, max_size=2**20, compression=None) as ws,
     ):
         replies: dict[int, int] = {}
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            push = json.loads(raw)
-            if (
-                push.get("kind") == "event"
-                and push["type"] == "contact.offered"
-                and push["payload"].get("adviser_id") == adviser_id
-            ):
-                contact_id = push["subject_id"]
-                if contact_id in started:
-                    stats.offer_latency.append(time.monotonic() - started[contact_id])
-                answer = await api.post(f"/api/v1/contacts/{contact_id}/accept")
-                if answer.status_code != 200:
-                    stats.errors.append(f"accept {answer.status_code}")
-                    continue
-                stats.chats_answered += 1
-            elif push.get("kind") == "message" and push["author"] == "customer":
-                tag = push["body"]
-                if tag in stats.sent:
-                    stats.message_latency.append(time.monotonic() - stats.sent[tag])
-                    stats.received.add(tag)
-                contact_id = push["contact_id"]
-                replies[contact_id] = replies.get(contact_id, 0) + 1
-                reply = f"r-{uuid.uuid4().hex[:12]}"
-                stats.sent[reply] = time.monotonic()
-                await api.post(f"/api/v1/contacts/{contact_id}/messages", json={"body": reply})
-                if replies[contact_id] >= MESSAGES_EACH_WAY:
-                    await asyncio.sleep(0.2)
-                    await api.post(f"/api/v1/contacts/{contact_id}/close", json={"resolved": True})
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in ws:
+                await _adviser_hears(api, json.loads(raw), adviser_id, replies, stats, started)
+
+
+async def _adviser_hears(
+    api: Http,
+    push: dict[str, Any],
+    adviser_id: int,
+    replies: dict[int, int],
+    stats: Stats,
+    started: dict[int, float],
+) -> None:
+    if (
+        push.get("kind") == "event"
+        and push["type"] == "contact.offered"
+        and push["payload"].get("adviser_id") == adviser_id
+    ):
+        contact_id = push["subject_id"]
+        if contact_id in started:
+            stats.offer_latency.append(time.monotonic() - started[contact_id])
+        status, answer = await api.post(f"/api/v1/contacts/{contact_id}/accept")
+        if status != 200:
+            stats.errors.append(f"accept {status} {str(answer)[:80]}")
+            return
+        stats.chats_answered += 1
+    elif push.get("kind") == "message" and push["author"] == "customer":
+        tag = push["body"]
+        if tag in stats.sent:
+            stats.message_latency.append(time.monotonic() - stats.sent[tag])
+            stats.received.add(tag)
+        contact_id = push["contact_id"]
+        replies[contact_id] = replies.get(contact_id, 0) + 1
+        reply = f"r-{uuid.uuid4().hex[:12]}"
+        stats.sent[reply] = time.monotonic()
+        await api.post(f"/api/v1/contacts/{contact_id}/messages", {"body": reply})
+        if replies[contact_id] >= MESSAGES_EACH_WAY:
+            await asyncio.sleep(0.2)
+            await api.post(f"/api/v1/contacts/{contact_id}/close", {"resolved": True})
 
 
 async def customer(
     base: str, key: str, queue_id: int, stats: Stats, started: dict[int, float]
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+    async with Http(base) as api:
         t0 = time.monotonic()
-        answer = await api.post(
-            f"/public/v1/widget/{key}/chats", json={"name": "Client bench", "queue_id": queue_id}
+        status, chat = await api.post(
+            f"/public/v1/widget/{key}/chats", {"name": "Client bench", "queue_id": queue_id}
         )
-        if answer.status_code != 201:
-            stats.errors.append(f"start {answer.status_code}")
+        if status != 201:
+            stats.errors.append(f"start {status}")
             return
-        chat = answer.json()
         started[chat["contact_id"]] = t0
         stats.chats_started += 1
         headers = {"X-Chat-Token": chat["token"]}
         ws_url = base.replace("http", "ws") + f"/public/v1/chat/ws?token={chat['token']}"
-        async with websockets.connect(ws_url) as ws:
-            await _converse(ws, api, headers, stats)
+        async with websockets.connect(ws_url, compression=None) as ws:
+            await asyncio.wait_for(_converse(ws, api, headers, stats), timeout=30)
 
 
-async def _converse(ws: Any, api: httpx.AsyncClient, headers: dict[str, str], stats: Stats) -> None:
+async def _converse(ws: Any, api: Http, headers: dict[str, str], stats: Stats) -> None:
+    # As the widget does: once the socket is open, read the state (the adviser may already
+    # have answered), then follow the pushes.
     sent = 0
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            push = json.loads(await asyncio.wait_for(ws.recv(), timeout=1))
-        except TimeoutError:
-            continue
+    _, state = await api.request("GET", "/public/v1/chat", headers=headers)
+    if state["status"] == "in_progress":
+        sent = await _say(api, headers, stats, sent)
+    async for raw in ws:
+        push = json.loads(raw)
         if push.get("kind") == "status" and push["status"] == "in_progress" and sent == 0:
             sent = await _say(api, headers, stats, sent)
         elif push.get("kind") == "message" and push["author"] == "adviser":
@@ -241,21 +317,27 @@ async def _converse(ws: Any, api: httpx.AsyncClient, headers: dict[str, str], st
             return
 
 
-async def _say(api: httpx.AsyncClient, headers: dict[str, str], stats: Stats, sent: int) -> int:
+async def _say(api: Http, headers: dict[str, str], stats: Stats, sent: int) -> int:
     tag = f"c-{uuid.uuid4().hex[:12]}"
     stats.sent[tag] = time.monotonic()
-    await api.post("/public/v1/chat/messages", json={"body": tag}, headers=headers)
+    await api.post("/public/v1/chat/messages", {"body": tag}, headers)
     return sent + 1
+
+
+async def watch_client_lag(stats: Stats, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        before = time.monotonic()
+        await asyncio.sleep(0.01)
+        stats.client_lag.append(time.monotonic() - before - 0.01)
 
 
 async def drive(
     base: str, key: str, queue_id: int, team: list[tuple[int, str]], rate: float, seconds: float
 ) -> Stats:
     stats, started, stop = Stats(), {}, asyncio.Event()
-    agents = [
-        asyncio.create_task(adviser_loop(base, a, tok, stats, started, stop)) for a, tok in team
-    ]
+    agents = [asyncio.create_task(adviser_loop(base, a, tok, stats, started)) for a, tok in team]
     await asyncio.sleep(2)  # every adviser socket open
+    lag = asyncio.create_task(watch_client_lag(stats, stop))
     customers = []
     for _ in range(int(rate * seconds)):
         customers.append(asyncio.create_task(customer(base, key, queue_id, stats, started)))
@@ -263,7 +345,11 @@ async def drive(
     await asyncio.gather(*customers, return_exceptions=True)
     await asyncio.sleep(1)
     stop.set()
-    await asyncio.gather(*agents, return_exceptions=True)
+    for agent in agents:
+        agent.cancel()
+    for outcome in await asyncio.gather(lag, *agents, *customers, return_exceptions=True):
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            stats.errors.append(f"{type(outcome).__name__}: {outcome}"[:120])
     return stats
 
 
@@ -279,11 +365,25 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
     key, team, queue_id = seed(url, args.advisers)
     port = free_port()
     server = start_server(url, port, folder / f"{name}.log")
+    profiler = None
+    if args.profile:
+        output = folder / f"{name}.pyspy"
+        command = ["py-spy", "record", "--gil", "-f", "raw", "-p", str(server.pid)]
+        profiler = subprocess.Popen(
+            [*command, "-d", str(int(args.seconds + 4)), "-o", str(output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     try:
+        cpu_before, bench_before = cpu_seconds(server.pid), time.process_time()
         stats = asyncio.run(
             drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds)
         )
+        cpu = cpu_seconds(server.pid) - cpu_before
+        bench_cpu = time.process_time() - bench_before
         memory = peak_memory_mb(server.pid)
+        if profiler is not None:
+            profiler.wait()
     finally:
         server.terminate()
         try:
@@ -292,6 +392,9 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
             server.kill()
             server.wait()
     lost = len(set(stats.sent) - stats.received)
+    if stats.errors:
+        kinds = Counter(stats.errors).most_common(5)
+        console.print(f"{name}: errors " + ", ".join(f"{k} × {n}" for k, n in kinds))
     return {
         "name": name,
         "chats": stats.chats_started,
@@ -303,6 +406,9 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         "messages": len(stats.sent),
         "lost": lost,
         "memory": memory,
+        "cpu_per_chat": 1000 * cpu / max(1, stats.chats_started),
+        "client_lag_p99": percentile(stats.client_lag, 0.99),
+        "bench_cpu_per_chat": 1000 * bench_cpu / max(1, stats.chats_started),
         "errors": len(stats.errors),
     }
 
@@ -342,6 +448,9 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "messages",
         "lost",
         "server peak MB",
+        "server CPU ms / chat",
+        "bench CPU ms / chat",
+        "bench loop lag p99 ms",
         "errors",
     ):
         table.add_column(column, justify="right")
@@ -357,9 +466,14 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             str(r["messages"]),
             str(r["lost"]),
             f"{r['memory']:.0f}",
+            f"{r['cpu_per_chat']:.1f}",
+            f"{r['bench_cpu_per_chat']:.1f}",
+            f"{r['client_lag_p99']:.0f}",
             str(r["errors"]),
         )
-    table.add_row("goal", "", "", "", "< 100", "", "< 100", "", "0", "< 500", "0", style="dim")
+    table.add_row(
+        "goal", "", "", "", "< 100", "", "< 100", "", "0", "< 500", "", "", "0", style="dim"
+    )
     console.print(table)
 
 
@@ -371,18 +485,26 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--quick", action="store_true", help="50 advisers, 5 s")
+    parser.add_argument("--db", choices=("both", "sqlite", "postgres"), default="both")
+    parser.add_argument("--logs", type=Path, help="keep the server logs in this folder")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy profile of the server (GIL holders)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.advisers, args.seconds = 50, 5.0
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        rows.append(run_one("SQLite", f"sqlite:///{folder}/live.sqlite", args, Path(folder)))
-        pg = postgres_url()
-        if pg is None:
+        logs = args.logs or Path(folder)
+        logs.mkdir(parents=True, exist_ok=True)
+        if args.db in ("both", "sqlite"):
+            rows.append(run_one("SQLite", f"sqlite:///{folder}/live.sqlite", args, logs))
+        pg = postgres_url() if args.db in ("both", "postgres") else None
+        if pg is None and args.db != "sqlite":
             console.print("PostgreSQL not reachable: skipped")
-        else:
+        elif pg is not None:
             try:
-                rows.append(run_one("PostgreSQL", pg, args, Path(folder)))
+                rows.append(run_one("PostgreSQL", pg, args, logs))
             finally:
                 drop_postgres(pg)
     report(rows, args)

@@ -286,7 +286,15 @@ def _run_server(settings: Settings) -> None:
     from allo.api.app import create_app
 
     console.print(t("cli.serving", url=f"http://{settings.host}:{settings.port}"))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=settings.access_log,
+        # Pushes are small JSON documents: compressing each costs more CPU than it saves.
+        ws_per_message_deflate=False,
+    )
 
 
 @app.command()

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     session_hours: int = 12
     default_language: str = "fr"
+    # One log line per HTTP request on stderr; off when a reverse proxy keeps the access log.
+    access_log: bool = True
     # Run the live router inside this server process (one active router per tenant is
     # still guaranteed by a lock; set false when routers run as `allo router`).
     run_router: bool = True

@@ -32,6 +32,7 @@ from allo.channels.voice.media import MediaService, ice_servers
 from allo.realtime import runtime, ws
 from allo.realtime.hub import Hub
 from allo.services.bus import EventBus
+from allo.services.principal_cache import PrincipalCache
 from allo.settings import Settings
 from allo.store.database import make_engine
 from allo.store.uow import Store
@@ -67,6 +68,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store or make_store(settings)
     app.state.hub = Hub()
+    app.state.principals = PrincipalCache()
+    app.state.store.bus.subscribe(app.state.principals.hear)
     app.state.voice = MediaService(ice_servers(settings))
     errors.install(app)
     # The chat widget runs on the tenant's own web site and calls the public endpoints from

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from allo.i18n import pick_language
-from allo.services.accounts import principal_for, session_user, token_user
+from allo.services.accounts import digest, principal_for, session_user, token_user
 from allo.services.errors import Unauthenticated
 from allo.services.principal import Principal
+from allo.services.principal_cache import Credential, PrincipalCache
 from allo.store.uow import Store, UnitOfWork
 
 SESSION_COOKIE = "allo_session"
@@ -29,33 +31,77 @@ def get_store(request: Request) -> Store:
     return store
 
 
-def get_uow(request: Request) -> Iterator[UnitOfWork]:
-    with get_store(request).unit_of_work() as uow:
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work, opened and closed on the event loop (no thread hop):
+    only a transaction still open at the end costs a round trip, so that one is closed in
+    a worker thread."""
+    uow = get_store(request).unit_of_work().__enter__()
+    try:
         yield uow
+    finally:
+        if uow.session.in_transaction():
+            await run_in_threadpool(uow.session.close)
+        else:
+            uow.session.close()
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 
 
-def language(request: Request) -> str:
+async def language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-def get_principal(request: Request, uow: Uow) -> Principal:
-    """A bearer token (machines) or a session cookie (browsers, with a CSRF header on writes)."""
+async def get_principal(request: Request, uow: Uow) -> Principal:
+    """A bearer token (machines) or a session cookie (browsers, with a CSRF header on writes).
+
+    Resolved credentials are cached for a few seconds (`services.principal_cache`), so most
+    requests authenticate without a query or a thread hop. On a miss, the connection goes
+    back to the pool before the endpoint waits for its thread: holding it across that wait
+    deadlocks a busy server (every thread waiting for a connection that a request queued
+    behind them holds).
+    """
+    cache: PrincipalCache = request.app.state.principals
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        user = token_user(uow, authorization[7:].strip())
-        return principal_for(uow, user, via_token=True)
+        token = authorization[7:].strip()
+        known = cache.get("bearer:" + digest(token))
+        if known is not None:
+            return known.principal
+        return await run_in_threadpool(_bearer, cache, uow, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthenticated("no session")
-    user, session = session_user(uow, cookie)
+    credential = cache.get("session:" + digest(cookie))
+    if credential is None:
+        credential = await run_in_threadpool(_session, cache, uow, cookie)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, session.csrf_token):
+        if not secrets.compare_digest(sent, credential.csrf_token or ""):
             raise CsrfFailed()
-    return principal_for(uow, user)
+    return credential.principal
+
+
+def _bearer(cache: PrincipalCache, uow: UnitOfWork, token: str) -> Principal:
+    key = "bearer:" + digest(token)
+    try:
+        principal = principal_for(uow, token_user(uow, token), via_token=True)
+    finally:
+        uow.release()
+    cache.put(key, Credential(principal))
+    return principal
+
+
+def _session(cache: PrincipalCache, uow: UnitOfWork, cookie: str) -> Credential:
+    key = "session:" + digest(cookie)
+    try:
+        user, session = session_user(uow, cookie)
+        credential = Credential(principal_for(uow, user), session.csrf_token)
+        left = (session.expires_at - uow.now()).total_seconds()
+    finally:
+        uow.release()
+    cache.put(key, credential, valid_for=left)
+    return credential
 
 
 Actor = Annotated[Principal, Depends(get_principal)]

@@ -16,3 +16,6 @@ class Event:
     occurred_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    # What the writer already holds (e.g. the message row), for listeners in the same
+    # process: they need not read it back. Never stored, never sent; may be None.
+    local: Any = field(default=None, compare=False, repr=False)

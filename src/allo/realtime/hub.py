@@ -20,6 +20,7 @@ from allo.domain.events import Event
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 1000
 SEEN_LIMIT = 20_000
+LOCALS_LIMIT = 2_000  # enough for the pushes in flight, at most a few MB of rows
 
 
 def wall_topic(tenant_id: int) -> str:
@@ -80,6 +81,7 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscriptions: set[Subscription] = set()
         self._seen: OrderedDict[int, None] = OrderedDict()
+        self._locals: OrderedDict[int, Any] = OrderedDict()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -107,7 +109,20 @@ class Hub:
                 self._seen[event.id] = None
                 if len(self._seen) > SEEN_LIMIT:
                     self._seen.popitem(last=False)
+                self._keep_local(event)
             self.send(topics_of(event), event_message(event))
+
+    def _keep_local(self, event: Event) -> None:
+        if event.local is None or event.id is None:
+            return
+        self._locals[event.id] = event.local
+        if len(self._locals) > LOCALS_LIMIT:
+            self._locals.popitem(last=False)
+
+    def local_of(self, event_id: int | None) -> Any:
+        """What the writer attached to an event of this process (`Event.local`), or None:
+        then the reader loads it from the database."""
+        return self._locals.get(event_id) if event_id is not None else None
 
     def send(self, topics: set[str], message: dict[str, Any]) -> None:
         for subscription in self._subscriptions:

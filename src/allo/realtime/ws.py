@@ -75,22 +75,35 @@ def _staff_topics(actor: Principal) -> set[str]:
     return topics
 
 
+def _message_out(row: MessageRow, viewer: Viewer | None) -> dict[str, Any]:
+    """The pushed message: for staff as their site may read it, for customers as they wrote it."""
+    if viewer is not None:
+        return {"kind": "message", **messages.message_view(row, viewer)}
+    return {
+        "kind": "message",
+        "contact_id": row.contact_id,
+        **chat.public_message(row),
+        "adviser_id": row.adviser_id,
+    }
+
+
 def _load_message(
     store: Store, message_id: int, viewer: Viewer | None = None
 ) -> dict[str, Any] | None:
-    """The pushed message: for staff as their site may read it, for customers as they wrote it."""
     with store.unit_of_work() as uow:
         row = uow.session.get(MessageRow, message_id)
-        if row is None:
-            return None
-        if viewer is not None:
-            return {"kind": "message", **messages.message_view(row, viewer)}
-        return {
-            "kind": "message",
-            "contact_id": row.contact_id,
-            **chat.public_message(row),
-            "adviser_id": row.adviser_id,
-        }
+        return _message_out(row, viewer) if row is not None else None
+
+
+async def _pushed_message(
+    websocket: WebSocket, event: dict[str, Any], viewer: Viewer | None = None
+) -> dict[str, Any] | None:
+    """A message written in this process comes with its row; others are read back."""
+    row = _hub(websocket).local_of(event.get("id"))
+    if isinstance(row, MessageRow):
+        return _message_out(row, viewer)
+    message_id = event["payload"]["message_id"]
+    return await run_in_threadpool(_load_message, _store(websocket), message_id, viewer)
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription, shape: Any) -> None:
@@ -110,16 +123,14 @@ async def staff_socket(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
-    hub, store = _hub(websocket), _store(websocket)
+    hub = _hub(websocket)
     subscription = hub.subscribe(_staff_topics(actor))
 
     async def shape(message: dict[str, Any]) -> dict[str, Any] | None:
         if message.get("type") == "message.created" and actor.adviser_id is not None:
             handled_by = message["payload"].get("handled_by")
             if handled_by == actor.adviser_id:
-                return await run_in_threadpool(
-                    _load_message, store, message["payload"]["message_id"], actor.viewer
-                )
+                return await _pushed_message(websocket, message, actor.viewer)
         return message
 
     pump = asyncio.create_task(_pump(websocket, subscription, shape))
@@ -138,13 +149,13 @@ async def staff_socket(websocket: WebSocket) -> None:
         hub.unsubscribe(subscription)
 
 
-def _customer_shape(store: Store) -> Any:
+def _customer_shape(websocket: WebSocket) -> Any:
     async def shape(message: dict[str, Any]) -> dict[str, Any] | None:
         if message.get("kind") == "typing":
             return message if message.get("from") == "adviser" else None
         kind = message.get("type")
         if kind == "message.created":
-            loaded = await run_in_threadpool(_load_message, store, message["payload"]["message_id"])
+            loaded = await _pushed_message(websocket, message)
             if loaded is not None:
                 loaded.pop("adviser_id", None)
             return loaded
@@ -173,7 +184,7 @@ async def customer_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     subscription = hub.subscribe({contact_topic(contact_id)})
-    pump = asyncio.create_task(_pump(websocket, subscription, _customer_shape(store)))
+    pump = asyncio.create_task(_pump(websocket, subscription, _customer_shape(websocket)))
     try:
         while True:
             await _customer_says(websocket, store, hub, token, contact_id)

@@ -153,7 +153,10 @@ def session_user(uow: UnitOfWork, token: str) -> tuple[UserRow, SessionRow]:
 def close_session(uow: UnitOfWork, token: str) -> None:
     row = uow.session.scalar(select(SessionRow).where(SessionRow.token_hash == digest(token)))
     if row is not None:
+        user = uow.session.get(UserRow, row.user_id)
         uow.session.delete(row)
+        if user is not None:  # also tells cached credentials that this session is gone
+            uow.record("user.logged_out", user.tenant_id, "user", user.id, {})
         uow.commit()
 
 

@@ -67,7 +67,7 @@ def add_message(
         "adviser_id": adviser_id,
         "handled_by": contact.adviser_id,
     }
-    uow.record("message.created", contact.tenant_id, "contact", contact.id, payload)
+    uow.record("message.created", contact.tenant_id, "contact", contact.id, payload, local=row)
     uow.commit()
     return row
 

@@ -108,6 +108,12 @@ def state_event(adviser_id: int, state: str) -> RoutingEvent:
     return AdviserNotReady(adviser_id, reason=state)
 
 
+def concerns_routing(event: Event) -> bool:
+    if event.payload.get("by") == offers.ROUTER:
+        return False
+    return hasattr(Translator, "_" + event.type.partition(".")[0])
+
+
 class Translator:
     """Turns one committed event row into the engine events it means."""
 
@@ -275,14 +281,17 @@ class TenantRouter:
     # -- applying decisions
 
     def _apply(self, decisions: Iterable[Decision]) -> None:
-        for decision in decisions:
-            with self.store.unit_of_work() as uow:
-                done = self._apply_one(uow, decision)
-            self.decisions_applied += 1
-            if not done:
-                # The database moved on (e.g. the customer left as we offered): resync.
-                log.info("decision %s did not apply; rebuilding", decision)
-                self.needs_rebuild = True
+        """One transaction for the decisions of one event: one commit, not one per offer."""
+        batch = list(decisions)
+        if not batch:
+            return
+        with self.store.unit_of_work() as uow, uow.batch():
+            for decision in batch:
+                if not self._apply_one(uow, decision):
+                    # The database moved on (e.g. the customer left as we offered): resync.
+                    log.info("decision %s did not apply; rebuilding", decision)
+                    self.needs_rebuild = True
+        self.decisions_applied += len(batch)
 
     def _apply_one(self, uow: UnitOfWork, decision: Decision) -> bool:
         tenant = self.tenant_id
@@ -474,8 +483,10 @@ class RouterHost:
             self.leadership.release_all()
 
     def notify(self, events: Sequence[Event]) -> None:
-        """Bus subscriber: a commit in this process wakes the router at once."""
-        self._wake.set()
+        """Bus subscriber: a commit in this process that routing hears of wakes the router
+        at once (a chat line or the router's own decision does not)."""
+        if any(concerns_routing(event) for event in events):
+            self._wake.set()
 
     def _sleep(self) -> None:
         """Until woken by a local commit, the next engine timer, or the poll interval."""

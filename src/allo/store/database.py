@@ -37,7 +37,9 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _enable_sqlite_rules)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # As many as the request threads (anyio's 40) plus the background threads; connections
+    # are opened lazily, so a quiet server keeps few.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -6,7 +6,8 @@ the commit succeeded (like Zulip's `actions`), so nothing is published for a rol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -26,7 +27,8 @@ class UnitOfWork:
         self._factory = factory
         self._bus = bus
         self.clock = clock
-        self._pending: list[tuple[EventRow, Event]] = []
+        self._pending: list[tuple[EventRow, Any]] = []
+        self._batched = False
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
@@ -53,7 +55,9 @@ class UnitOfWork:
         subject_type: str,
         subject_id: int | None,
         payload: dict[str, Any] | None = None,
+        local: Any = None,
     ) -> None:
+        """File an event; `local` travels with it to this process's listeners only."""
         row = EventRow(
             tenant_id=tenant_id,
             type=type_,
@@ -62,21 +66,49 @@ class UnitOfWork:
             payload=payload or {},
             occurred_at=self.now(),
         )
-        self.session.add(row)
-        self._pending.append((row, as_event(row)))
+        # Added to the session at commit only (see `commit`).
+        self._pending.append((row, local))
 
     def audit(self, row: AuditRow) -> None:
         self.session.add(row)
 
+    def release(self) -> None:
+        """End a read-only transaction and hand the connection back to the pool.
+
+        Objects already read stay usable. Used between the steps of one request (e.g. after
+        authentication) so that a connection is never held while waiting for a thread.
+        """
+        if not self._pending and not self.session.new and not self.session.dirty:
+            self.session.commit()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several services' writes in one transaction: their commits only flush, and the
+        batch commits (and publishes) once at its end, or not at all if it raises."""
+        self._batched = True
+        try:
+            yield
+        finally:
+            self._batched = False
+        self.commit()
+
     def commit(self) -> None:
         self.session.flush()
-        events = [as_event(row) for row, _ in self._pending]
+        if self._batched:
+            return
+        if self._pending:
+            # Event rows go in last, just before the commit: their ids are taken from the
+            # sequence as late as possible, so a reader of the stream meets few gaps left
+            # by transactions still committing, and none by a request that failed halfway.
+            self.session.add_all([row for row, _ in self._pending])
+            self.session.flush()
+        events = [as_event(row, local) for row, local in self._pending]
         self.session.commit()
         self._pending = []
         self._bus.publish(events)
 
 
-def as_event(row: EventRow) -> Event:
+def as_event(row: EventRow, local: Any = None) -> Event:
     return Event(
         id=row.id,
         type=row.type,
@@ -85,6 +117,7 @@ def as_event(row: EventRow) -> Event:
         subject_id=row.subject_id,
         payload=dict(row.payload),
         occurred_at=row.occurred_at,
+        local=local,
     )
 
 
