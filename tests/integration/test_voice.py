@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from allo.api.app import create_app
+from allo.channels.voice.dtmf import dtmf_tone
+from allo.channels.voice.peer import PeerThread, Softphone
+from allo.domain.advisers import AdviserState
+from allo.services.router import RouterHost
 from allo.services.voice import purge_recordings
 from allo.settings import Settings
 from allo.store.tables import ContactRow, EventRow, QueueRow, RecordingRow
@@ -23,6 +28,7 @@ from allo.store.uow import Store
 from tests.conftest import FakeClock
 from tests.integration.conftest import Tenant
 from tests.integration.test_chat import widget_key
+from tests.integration.test_live_router import set_ready
 
 
 @pytest.fixture
@@ -141,3 +147,117 @@ def test_recordings_are_purged_after_their_retention(
     assert not file.exists()
     with store.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(RecordingRow)) == 0
+
+
+# -- calls between real aiortc peers through the media service
+
+
+@pytest.fixture
+def peers() -> Iterator[PeerThread]:
+    thread = PeerThread()
+    phones: list[Softphone] = []
+    thread.phone = _tracked(thread.phone, phones)  # type: ignore[method-assign]
+    yield thread
+    thread.close(phones)
+
+
+def _tracked(make: Any, phones: list[Softphone]) -> Any:
+    def phone(source: Any = None) -> Softphone:
+        made: Softphone = make(source)
+        phones.append(made)
+        return made
+
+    return phone
+
+
+@pytest.fixture
+def router(store: Store, acme: Tenant) -> Iterator[RouterHost]:
+    host = RouterHost(store, claim_interval=0)
+    host.step()
+    yield host
+    host.leadership.release_all()
+
+
+def wait_until(predicate: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def dial(client: TestClient, peers: PeerThread, key: str, tenant: Tenant, **extra: Any) -> Any:
+    """A caller's softphone calls the tenant's queue; the media service answers."""
+    phone = peers.phone(extra.pop("source", None))
+    body = {
+        "name": "Jeanne Appel",
+        "queue_id": tenant.ids["queue"],
+        "sdp": peers.run(phone.offer()),
+    }
+    answer = client.post(f"/public/v1/widget/{key}/calls", json={**body, **extra})
+    assert answer.status_code == 201, answer.text
+    peers.run(phone.accept(answer.json()["sdp"]))
+    wait_until(lambda: phone.pc.connectionState == "connected")
+    return phone, answer.json()
+
+
+def _contact(store: Store, contact_id: int) -> ContactRow:
+    with store.unit_of_work() as uow:
+        row = uow.session.get(ContactRow, contact_id)
+        assert row is not None
+        return row
+
+
+def _ended_reasons(store: Store, contact_id: int) -> list[str]:
+    with store.unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(EventRow).where(EventRow.type == "call.ended", EventRow.subject_id == contact_id)
+        ).all()
+        return [r.payload["reason"] for r in rows]
+
+
+def step(router: RouterHost, times: int = 3) -> None:
+    for _ in range(times):
+        router.step()
+
+
+def test_dtmf_1_and_the_widget_button_turn_a_waiting_call_into_a_callback_that_keeps_its_place(
+    voice_client: TestClient,
+    store: Store,
+    acme: Tenant,
+    clock: FakeClock,
+    peers: PeerThread,
+    router: RouterHost,
+) -> None:
+    key = widget_key(store, acme)
+    first, first_call = dial(voice_client, peers, key, acme)
+    clock.advance(5)
+    _, second_call = dial(voice_client, peers, key, acme)
+    clock.advance(5)
+    _, third_call = dial(voice_client, peers, key, acme)
+    step(router)
+    # The first caller presses "1" on their keypad: in-band DTMF through Opus.
+    peers.run(_play(first, dtmf_tone("1", 0.3)))
+    wait_until(lambda: _contact(store, first_call["contact_id"]).channel == "callback")
+    wait_until(lambda: _ended_reasons(store, first_call["contact_id"]) == ["callback"])
+    # The third one clicks "Être rappelé" in the widget.
+    token = {"X-Chat-Token": third_call["token"]}
+    clicked = voice_client.post("/public/v1/call/callback", headers=token)
+    assert clicked.status_code == 202, clicked.text
+    wait_until(lambda: _ended_reasons(store, third_call["contact_id"]) == ["callback"])
+    again = voice_client.post(
+        "/public/v1/call/callback", headers={**token, "Accept-Language": "fr"}
+    )
+    assert again.status_code == 409 and "déjà enregistré" in again.json()["detail"]
+    for call in (first_call, third_call):
+        assert _contact(store, call["contact_id"]).status == "queued"  # not abandoned
+    # An adviser comes: the first caller's callback is offered before the later call.
+    clock.advance(5)
+    set_ready(store, acme, "paris_adviser", AdviserState.READY)
+    step(router)
+    offered = _contact(store, first_call["contact_id"])
+    assert (offered.status, offered.adviser_id) == ("offered", acme.ids["paris_adviser"])
+    assert _contact(store, second_call["contact_id"]).status == "queued"
+
+
+async def _play(phone: Softphone, samples: Any) -> None:
+    phone.track.play(samples)

@@ -19,6 +19,7 @@ from allo.api.routes_public import ChatToken, _limit
 from allo.api.schemas import Strict
 from allo.channels.voice.audio import speak
 from allo.channels.voice.media import BadOffer, MediaService, NoCall
+from allo.channels.voice.virtual_hold import leave_for_callback
 from allo.domain.errors import InvalidValue
 from allo.services import voice
 from allo.services.errors import Conflict
@@ -115,6 +116,18 @@ async def start_call(key: str, body: CallIn, request: Request, lang: Lang) -> An
 def _ended(request: Request, tenant_id: int, contact_id: int, reason: str) -> None:
     with _store(request).unit_of_work() as uow:
         voice.call_ended(uow, tenant_id, contact_id, reason, None)
+
+
+@public.post("/call/callback", status_code=202)
+async def customer_asks_callback(token: ChatToken, request: Request) -> Any:
+    """The widget's "Être rappelé": the caller keeps their place, hears the farewell, leaves."""
+
+    def register() -> voice.Farewell:
+        with _store(request).unit_of_work() as uow:
+            return voice.customer_asks_callback(uow, token)
+
+    farewell = await leave_for_callback(media(request), register, _dirs(request)[1])
+    return {"contact_id": farewell.contact_id, "channel": "callback"}
 
 
 @public.post("/call/hangup", status_code=204)

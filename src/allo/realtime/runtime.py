@@ -9,12 +9,14 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from allo.channels.voice.call import Call
 from allo.channels.voice.media import MediaService
+from allo.domain.errors import DomainError
 from allo.domain.events import Event
 from allo.realtime.hub import Hub
 from allo.realtime.tail import EventTail
@@ -24,7 +26,7 @@ from allo.settings import Settings
 from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
-ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed", "contact.queued"})
+ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed"})
 REAP_EVERY = 5.0
 # The insights worker of each store, so that tests can wait for it (`insights_worker`).
 app_state_insights: dict[int, InsightsWorker] = {}
@@ -92,7 +94,8 @@ async def start(
     background = Background()
     hub.bind(asyncio.get_running_loop())
     if voice is not None:
-        background.cleanups.extend(bind_voice(voice, store))
+        prompts = Path(settings.data_dir) / "prompts"
+        background.cleanups.extend(bind_voice(voice, store, prompts))
         background.tasks.append(
             asyncio.create_task(_purge_recordings(store, settings.recording_purge_seconds))
         )
@@ -123,9 +126,11 @@ async def start(
     return background
 
 
-def bind_voice(voice: MediaService, store: Store) -> list[Callable[[], None]]:
-    """A call ends when its contact is abandoned or closed, or when a contact in progress is
-    sent back to a queue (the media does not follow a transfer yet); its end is filed."""
+def bind_voice(voice: MediaService, store: Store, prompts: Path) -> list[Callable[[], None]]:
+    """A call ends when its contact is abandoned or closed; its end is filed. A contact sent
+    back to a queue by a transfer keeps its call (the caller hears hold audio). A waiting
+    caller's DTMF "1" asks for a callback."""
+    from allo.channels.voice.virtual_hold import CALLBACK_KEY, leave_for_callback
     from allo.services import voice as voice_service
 
     loop = asyncio.get_running_loop()
@@ -137,12 +142,24 @@ def bind_voice(voice: MediaService, store: Store) -> list[Callable[[], None]]:
 
         await run_in_threadpool(file)
 
+    async def key_pressed(call: Call, digit: str) -> None:
+        if digit != CALLBACK_KEY:
+            return
+
+        def register() -> voice_service.Farewell:
+            with store.unit_of_work() as uow:
+                return voice_service.call_back_later(uow, call.tenant_id, call.contact_id)
+
+        try:
+            await leave_for_callback(voice, register, prompts)
+        except DomainError as error:  # answered meanwhile, or no callbacks on this queue
+            log.info("callback key ignored on call %s: %s", call.contact_id, error)
+
     def hear(events: Sequence[Event]) -> None:
         for event in events:
             if event.type in ENDING_EVENTS and event.subject_id is not None:
-                if event.type == "contact.queued" and event.payload.get("from") != "in_progress":
-                    continue
                 voice.hang_up_soon(loop, event.subject_id, event.type.removeprefix("contact."))
 
     voice.on_ended = ended
+    voice.on_key = key_pressed
     return [store.bus.subscribe(hear)]

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from allo.domain.channels import Channel
 from allo.domain.contacts import ContactStatus
 from allo.domain.errors import InvalidValue
 from allo.domain.roles import Permission, Role
@@ -22,6 +23,7 @@ from allo.services import chat, offers
 from allo.services.errors import Conflict, Forbidden
 from allo.services.principal import Principal, system_principal
 from allo.services.queues import to_domain
+from allo.services.routing_policy import policy_from_json
 from allo.store.repository import get_for_tenant
 from allo.store.tables import (
     AuditRow,
@@ -94,8 +96,46 @@ def start_call(
 def customer_call(uow: UnitOfWork, token: str) -> ContactRow:
     _, contact = chat.session_for(uow, token)
     if contact.channel != "voice":
-        raise Conflict("channel", "this conversation is not a call")
+        raise Conflict("channel", "this conversation is not a call", key="error.not_a_call")
     return contact
+
+
+@dataclass(frozen=True)
+class Farewell:
+    """The last prompt of a call that ends on purpose (e.g. a callback was asked)."""
+
+    contact_id: int
+    text: str
+    language: str
+
+
+def call_back_later(uow: UnitOfWork, tenant_id: int, contact_id: int) -> Farewell:
+    """The waiting caller leaves the line and keeps their place in it (virtual hold): the
+    contact becomes a callback, through the same use case as chat's. Returns the farewell
+    prompt's text, in the contact's language."""
+    contact = get_for_tenant(uow.session, ContactRow, tenant_id, contact_id)
+    if contact.status != ContactStatus.QUEUED.value:
+        raise Conflict(
+            "status",
+            f"a call {contact.status} cannot become a callback",
+            key="error.callback_too_late",
+        )
+    queue = get_for_tenant(uow.session, QueueRow, tenant_id, contact.queue_id)
+    if Channel.CALLBACK not in policy_from_json(queue.routing_policy).channels:
+        raise Conflict(
+            "queue_id", "this queue takes no callbacks", key="error.callback_unavailable"
+        )
+    offers.request_callback(uow, system_principal(tenant_id), contact_id, None)
+    return Farewell(contact_id, t("voice.prompt.callback", contact.language), contact.language)
+
+
+def customer_asks_callback(uow: UnitOfWork, token: str) -> Farewell:
+    """The widget's "Être rappelé" button."""
+    _, contact = chat.session_for(uow, token)
+    if contact.channel == Channel.CALLBACK.value:
+        raise Conflict("channel", "the callback is already booked", key="error.callback_booked")
+    contact = customer_call(uow, token)
+    return call_back_later(uow, contact.tenant_id, contact.id)
 
 
 def handled_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
@@ -147,6 +187,8 @@ def call_ended(
         uow.record("recording.stored", tenant_id, "contact", contact_id, payload)
     uow.record("call.ended", tenant_id, "contact", contact_id, {"reason": reason})
     uow.commit()
+    if contact.channel == Channel.CALLBACK.value:
+        return  # the caller keeps their place in line for the callback
     if contact.status in (ContactStatus.QUEUED.value, ContactStatus.OFFERED.value):
         offers.abandon_contact(uow, actor, contact_id)
     elif contact.status == ContactStatus.IN_PROGRESS.value:

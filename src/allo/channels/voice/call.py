@@ -2,7 +2,8 @@
 
 A single 20 ms clock per call decides what each party hears: the caller hears the prompts,
 then the adviser (or hold audio); the adviser hears the caller; a supervisor listening in
-hears both and is heard by nobody; the recorder writes the caller (left) and the adviser
+hears both and is heard by nobody; during a consultation (warm transfer) the caller is on
+hold and the two advisers hear each other; the recorder writes the caller (left) and the adviser
 (right) unless paused, in which case it writes silence. Browsers only ever see the media
 service's address, never each other's.
 """
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import wave
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -26,6 +27,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
 from allo.channels.voice.audio import CHUNK, RATE, Samples, chunks, silence
+from allo.channels.voice.dtmf import DtmfDetector
 
 log = logging.getLogger(__name__)
 TICK = CHUNK / RATE
@@ -150,7 +152,7 @@ class Recorder:
         return self.frames / RECORD_RATE
 
 
-Ended = Callable[["Call", str], Awaitable[None]]
+Digit = Callable[["Call", str], None]
 
 
 class Call:
@@ -170,16 +172,24 @@ class Call:
         self.tenant_id = tenant_id
         self.customer = customer
         self.adviser: Party | None = None
+        # A second adviser the first one consults before a warm transfer; the caller is on
+        # hold meanwhile.
+        self.consultant: Party | None = None
+        self.consult_adviser_id: int | None = None
         self.listeners: list[Party] = []
         # Mandatory prompts (welcome, recording notice) are heard in full before the bridge.
         self._prompts: deque[Samples] = deque(c for p in prompts for c in chunks(p))
         self._waiting: deque[Samples] = deque(c for p in waiting for c in chunks(p))
         self._hold = chunks(hold)
         self._hold_at = 0
+        self._farewell: deque[Samples] | None = None
+        self.farewell_heard = asyncio.Event()
         self.held = False
         self.recording_path = recording_path
         self.recorder: Recorder | None = None
         self.recording_paused = False
+        self.dtmf = DtmfDetector()
+        self.on_digit: Digit | None = None
         self.ended = asyncio.Event()
         self.ticks = 0
         self._task: asyncio.Task[None] | None = None
@@ -187,6 +197,11 @@ class Call:
     @property
     def bridged(self) -> bool:
         return self.adviser is not None and not self._prompts
+
+    @property
+    def talking(self) -> bool:
+        """Caller and adviser hear each other (not on hold, no consultation going on)."""
+        return self.bridged and not self.held and self.consultant is None
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
@@ -207,23 +222,44 @@ class Call:
         self._hold_at += 1
         return chunk
 
+    def _to_caller(self, adviser: Samples) -> Samples:
+        if self._farewell is not None:
+            if not self._farewell:
+                self.farewell_heard.set()
+                return silence()
+            return self._farewell.popleft()
+        if self._prompts:
+            return self._prompts.popleft()
+        if self.talking:
+            return adviser
+        if self.adviser is None and self._waiting:
+            return self._waiting.popleft()
+        return self._hold_chunk()
+
+    def _listen_for_keys(self, caller: Samples) -> None:
+        """Keys count only while the caller waits (e.g. "1" for a callback)."""
+        if self.adviser is not None or self._farewell is not None or self.on_digit is None:
+            return
+        digit = self.dtmf.feed(caller)
+        if digit is not None:
+            self.on_digit(self, digit)
+
     def tick(self) -> None:
         self.ticks += 1
         caller = self.customer.inbound.take()
         adviser = self.adviser.inbound.take() if self.adviser else silence()
-        talking = self.bridged and not self.held
-        if self._prompts:
-            to_caller = self._prompts.popleft()
-        elif talking:
-            to_caller = adviser
-        elif self.adviser is None and self._waiting:
-            to_caller = self._waiting.popleft()
-        else:
-            to_caller = self._hold_chunk()
-        self.customer.out.push(to_caller)
+        consultant = self.consultant.inbound.take() if self.consultant else silence()
+        self._listen_for_keys(caller)
+        talking = self.talking  # before the last prompt chunk is taken: the notice is heard first
+        self.customer.out.push(self._to_caller(adviser))
         if self.adviser is not None:
-            self.adviser.out.push(caller if talking else silence())
-        mixed = (caller.astype(np.int32) + adviser) // 2 if talking else silence()
+            self.adviser.out.push(caller if talking else consultant)
+        if self.consultant is not None:
+            self.consultant.out.push(adviser)
+        if talking:
+            mixed = (caller.astype(np.int32) + adviser) // 2
+        else:
+            mixed = (consultant.astype(np.int32) + adviser) // 2
         for listener in self.listeners:
             listener.out.push(mixed.astype(np.int16))
         if talking and self.recording_path is not None:
@@ -236,13 +272,35 @@ class Call:
         self._waiting.clear()
         self.adviser = party
 
+    def release_adviser(self) -> Party | None:
+        """The adviser leaves (a blind transfer): the caller hears hold audio until the next
+        adviser joins; the prompts are not played again."""
+        party, self.adviser = self.adviser, None
+        self._waiting.clear()
+        return party
+
+    def complete_consultation(self) -> Party | None:
+        """Warm transfer done: the consulted adviser takes the call, the first one leaves."""
+        previous, self.adviser = self.adviser, self.consultant
+        self.consultant, self.consult_adviser_id = None, None
+        return previous
+
+    def end_consultation(self) -> Party | None:
+        """Warm transfer cancelled: back to the caller and the first adviser."""
+        party, self.consultant, self.consult_adviser_id = self.consultant, None, None
+        return party
+
+    def say_goodbye(self, prompt: Samples) -> None:
+        """The caller hears this prompt instead of anything else; `farewell_heard` then."""
+        self._farewell = deque(chunks(prompt))
+
     async def stop(self) -> dict[str, Any] | None:
         """Stop the clock and every peer; the recording's facts if there was one."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for party in [self.customer, self.adviser, *self.listeners]:
+        for party in [self.customer, self.adviser, self.consultant, *self.listeners]:
             if party is not None:
                 await party.close()
         self.ended.set()

@@ -9,6 +9,7 @@ back when a call ends (with the recording's facts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,12 +18,14 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import SessionDescription
 
-from allo.channels.voice.audio import Samples, hold_music
+from allo.channels.voice.audio import RATE, Samples, hold_music
 from allo.channels.voice.call import Call, Party
 
 log = logging.getLogger(__name__)
 MAX_SDP = 20_000
 Ended = Callable[[Call, str, dict[str, Any] | None], Awaitable[None]]
+Key = Callable[[Call, str], Awaitable[None]]
+FAREWELL_SLACK = 5.0  # seconds beyond the prompt's length before the line is cut anyway
 
 
 class BadOffer(ValueError):
@@ -31,6 +34,10 @@ class BadOffer(ValueError):
 
 class NoCall(LookupError):
     """No live call for this contact in this process."""
+
+
+class NoConsultation(LookupError):
+    """No consultation of this adviser is pending or going on in this call."""
 
 
 def check_offer(sdp: str) -> None:
@@ -73,6 +80,8 @@ class MediaService:
         self._ice = ice_servers or []
         self._hold = hold_music()
         self.on_ended: Ended | None = None
+        self.on_key: Key | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _peer(self) -> RTCPeerConnection:
         return RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
@@ -106,6 +115,7 @@ class MediaService:
         party = Party(self._peer())
         answer = await self._answer(party, offer)
         call = Call(contact_id, tenant_id, party, prompts, waiting, self._hold, recording_path)
+        call.on_digit = self._key_pressed
         self.calls[contact_id] = call
         self._watch(call, party, "customer_left")
         call.start()
@@ -119,6 +129,18 @@ class MediaService:
                     await self.hang_up(call.contact_id, reason)
                 elif party is call.adviser:
                     call.adviser = None  # the caller hears hold audio until someone rejoins
+                elif party is call.consultant:
+                    call.end_consultation()
+
+    def _key_pressed(self, call: Call, digit: str) -> None:
+        if self.on_key is not None:
+            self.spawn(self.on_key(call, digit))
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        """Run `work` on the media loop without waiting for it (a reference is kept)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def call(self, contact_id: int) -> Call:
         call = self.calls.get(contact_id)
@@ -145,6 +167,54 @@ class MediaService:
         answer = await self._answer(party, offer)
         call.listeners.append(party)
         return answer
+
+    async def release_adviser(self, contact_id: int) -> None:
+        """Blind transfer: the adviser's leg closes, the caller stays on the line on hold."""
+        party = self.call(contact_id).release_adviser()
+        if party is not None:
+            await party.close()
+
+    def consult(self, contact_id: int, adviser_id: int) -> None:
+        """Warm transfer, first step: the caller goes on hold; `adviser_id` may now join."""
+        call = self.call(contact_id)
+        if call.adviser is None:
+            raise NoCall(contact_id)
+        call.consult_adviser_id = adviser_id
+
+    async def join_consultant(self, contact_id: int, adviser_id: int, offer: str) -> str:
+        call = self.call(contact_id)
+        if call.consult_adviser_id != adviser_id:
+            raise NoConsultation(contact_id)
+        check_offer(offer)
+        party = Party(self._peer())
+        answer = await self._answer(party, offer)
+        previous, call.consultant = call.consultant, party
+        self._watch(call, party, "consultant_left")
+        if previous is not None:
+            await previous.close()
+        return answer
+
+    async def complete_consultation(self, contact_id: int) -> None:
+        """The consulted adviser takes the caller; the first adviser's leg closes."""
+        call = self.call(contact_id)
+        if call.consultant is None:
+            raise NoConsultation(contact_id)
+        previous = call.complete_consultation()
+        if previous is not None:
+            await previous.close()
+
+    async def cancel_consultation(self, contact_id: int) -> None:
+        party = self.call(contact_id).end_consultation()
+        if party is not None:
+            await party.close()
+
+    async def say_goodbye(self, contact_id: int, prompt: Samples, reason: str) -> None:
+        """Play a last prompt to the caller (e.g. "we will call you back"), then hang up."""
+        call = self.call(contact_id)
+        call.say_goodbye(prompt)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(call.farewell_heard.wait(), len(prompt) / RATE + FAREWELL_SLACK)
+        await self.hang_up(contact_id, reason)
 
     def hold(self, contact_id: int, on: bool) -> None:
         self.call(contact_id).held = on
