@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import AudioStreamTrack
@@ -20,6 +21,8 @@ from allo.api.app import create_app
 from allo.channels.voice.dtmf import dtmf_tone
 from allo.channels.voice.peer import PeerThread, Softphone
 from allo.domain.advisers import AdviserState
+from allo.domain.roles import Role
+from allo.services import offers
 from allo.services.router import RouterHost
 from allo.services.voice import purge_recordings
 from allo.settings import Settings
@@ -28,7 +31,7 @@ from allo.store.uow import Store
 from tests.conftest import FakeClock
 from tests.integration.conftest import Tenant
 from tests.integration.test_chat import widget_key
-from tests.integration.test_live_router import set_ready
+from tests.integration.test_live_router import adviser_actor, set_ready
 
 
 @pytest.fixture
@@ -261,3 +264,99 @@ def test_dtmf_1_and_the_widget_button_turn_a_waiting_call_into_a_callback_that_k
 
 async def _play(phone: Softphone, samples: Any) -> None:
     phone.track.play(samples)
+
+
+def sine(frequency: float, seconds: float = 1.0, level: float = 4000.0) -> Any:
+    t = np.arange(int(48_000 * seconds)) / 48_000
+    return (np.sin(2 * np.pi * frequency * t) * level).astype(np.int16)
+
+
+def pitch(phone: Softphone, seconds: float = 0.4) -> float:
+    """The loudest frequency of what the phone heard last (0 for silence)."""
+    heard = phone.recent(seconds).astype(np.float64)
+    if len(heard) < 4800 or np.sqrt(np.mean(heard**2)) < 100:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(heard * np.hanning(len(heard))))
+    return float(np.fft.rfftfreq(len(heard), 1 / 48_000)[int(np.argmax(spectrum))])
+
+
+def hears(phone: Softphone, frequency: float) -> bool:
+    return abs(pitch(phone) - frequency) < 40
+
+
+CALLER, PARIS, TANA = 1000.0, 1500.0, 2000.0
+
+
+def join(client: TestClient, peers: PeerThread, path: str, token: str, source: Any) -> Softphone:
+    phone = peers.phone(source)
+    auth = {"Authorization": f"Bearer {token}"}
+    answer = client.post(path, json={"sdp": peers.run(phone.offer())}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    peers.run(phone.accept(answer.json()["sdp"]))
+    return phone
+
+
+def accept(store: Store, tenant: Tenant, key: str, contact_id: int) -> None:
+    with store.unit_of_work() as uow:
+        offers.accept_offer(uow, adviser_actor(tenant, key), contact_id)
+
+
+def test_blind_then_warm_transfer_keep_the_caller_on_the_line_and_the_audio_follows(
+    voice_client: TestClient,
+    store: Store,
+    acme: Tenant,
+    peers: PeerThread,
+    router: RouterHost,
+) -> None:
+    paris_token, tana_token = acme.tokens[Role.ADVISER], acme.extra_tokens["tana"]
+    set_ready(store, acme, "paris_adviser", AdviserState.READY)
+    caller, call = dial(voice_client, peers, widget_key(store, acme), acme, source=sine(CALLER))
+    contact_id = call["contact_id"]
+    step(router)
+    accept(store, acme, "paris_adviser", contact_id)
+    voice_path = f"/api/v1/contacts/{contact_id}/voice"
+    paris = join(voice_client, peers, voice_path, paris_token, sine(PARIS))
+    wait_until(lambda: hears(paris, CALLER) and hears(caller, PARIS), timeout=30)
+
+    # Blind transfer to the Antananarivo adviser by name: the caller hears hold audio.
+    set_ready(store, acme, "tana_adviser", AdviserState.READY)
+    moved = voice_client.post(
+        f"/api/v1/contacts/{contact_id}/transfer",
+        json={"adviser_id": acme.ids["tana_adviser"]},
+        headers={"Authorization": f"Bearer {paris_token}"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "queued"
+    wait_until(lambda: paris.pc.connectionState == "closed" or pitch(paris) == 0.0)
+    wait_until(lambda: 0 < pitch(caller) < CALLER - 100)  # the arpeggio, nobody's voice
+    assert caller.pc.connectionState == "connected"
+    step(router)
+    assert _contact(store, contact_id).adviser_id == acme.ids["tana_adviser"]
+    accept(store, acme, "tana_adviser", contact_id)
+    tana = join(voice_client, peers, voice_path, tana_token, sine(TANA))
+    wait_until(lambda: hears(tana, CALLER) and hears(caller, TANA), timeout=30)
+
+    # Warm transfer back to Paris: Tana consults, the caller is on hold meanwhile.
+    tana_auth = {"Authorization": f"Bearer {tana_token}"}
+    asked = voice_client.post(
+        f"{voice_path}/consult", json={"adviser_id": acme.ids["paris_adviser"]}, headers=tana_auth
+    )
+    assert asked.status_code == 204, asked.text
+    colleague = join(voice_client, peers, f"{voice_path}/consult/join", paris_token, sine(PARIS))
+    wait_until(lambda: hears(colleague, TANA) and hears(tana, PARIS), timeout=30)
+    wait_until(lambda: 0 < pitch(caller) < CALLER - 100)
+    done = voice_client.post(f"{voice_path}/consult/complete", headers=tana_auth)
+    assert done.status_code == 204, done.text
+    handed = _contact(store, contact_id)
+    assert (handed.status, handed.adviser_id) == ("in_progress", acme.ids["paris_adviser"])
+    wait_until(lambda: hears(colleague, CALLER) and hears(caller, PARIS), timeout=30)
+    step(router)  # the engine agrees: the contact stays with Paris
+    assert _contact(store, contact_id).adviser_id == acme.ids["paris_adviser"]
+    with store.unit_of_work() as uow:
+        kinds = [
+            e.payload["kind"]
+            for e in uow.session.scalars(
+                select(EventRow).where(EventRow.type == "contact.transferred")
+            )
+        ]
+    assert kinds == ["blind", "warm"]

@@ -27,6 +27,8 @@ from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
 ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed"})
+# A contact in progress sent back to a queue keeps its call; only the adviser's leg closes.
+RELEASING_EVENTS = frozenset({"contact.transferred", "contact.queued"})
 REAP_EVERY = 5.0
 # The insights worker of each store, so that tests can wait for it (`insights_worker`).
 app_state_insights: dict[int, InsightsWorker] = {}
@@ -157,8 +159,12 @@ def bind_voice(voice: MediaService, store: Store, prompts: Path) -> list[Callabl
 
     def hear(events: Sequence[Event]) -> None:
         for event in events:
-            if event.type in ENDING_EVENTS and event.subject_id is not None:
+            if event.subject_id is None:
+                continue
+            if event.type in ENDING_EVENTS:
                 voice.hang_up_soon(loop, event.subject_id, event.type.removeprefix("contact."))
+            elif event.type in RELEASING_EVENTS and event.payload.get("to") == "queued":
+                voice.release_adviser_soon(loop, event.subject_id)
 
     voice.on_ended = ended
     voice.on_key = key_pressed

@@ -153,6 +153,43 @@ def handled_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactR
     return contact
 
 
+def start_consultation(uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: int) -> None:
+    """Warm transfer, first step: the adviser calls a colleague while the caller is on hold;
+    the colleague's desk rings (the event names them)."""
+    contact = handled_call(uow, actor, contact_id)
+    offers.transfer_target(uow, actor.tenant_id, adviser_id, contact.adviser_id)
+    payload = {"adviser_id": adviser_id, "handled_by": contact.adviser_id}
+    uow.record("call.consult_requested", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+
+
+def consulted_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
+    """The colleague answers the consultation (the media checks it is meant for them)."""
+    actor.require(Permission.WRITE_CONTACTS)
+    contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
+    if actor.adviser_id is None:
+        raise Forbidden("only an adviser can be consulted")
+    if contact.channel != "voice" or contact.status != ContactStatus.IN_PROGRESS.value:
+        raise Conflict("status", "only a call in progress can be joined", key="error.consult_over")
+    payload = {"adviser_id": actor.adviser_id, "handled_by": contact.adviser_id}
+    uow.record("call.consult_joined", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+    return contact
+
+
+def end_consultation(
+    uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: int, outcome: str
+) -> None:
+    """The consultation ends: `completed` hands the call to the colleague, `cancelled` brings
+    the first adviser back to the caller."""
+    contact = handled_call(uow, actor, contact_id)
+    payload = {"adviser_id": adviser_id, "handled_by": contact.adviser_id, "outcome": outcome}
+    if outcome == "completed":
+        offers.hand_over(uow, actor, contact_id, adviser_id)
+    uow.record("call.consult_ended", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+
+
 def listened_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
     actor.require(Permission.LISTEN_CALLS)
     contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)

@@ -242,6 +242,15 @@ class MediaService:
                 lambda: asyncio.ensure_future(self.hang_up(contact_id, reason))
             )
 
+    def release_adviser_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int) -> None:
+        """From any thread (the event bus): a blind transfer, on the media loop."""
+        if contact_id in self.calls:
+            loop.call_soon_threadsafe(lambda: self.spawn(self._release_quietly(contact_id)))
+
+    async def _release_quietly(self, contact_id: int) -> None:
+        with contextlib.suppress(NoCall):
+            await self.release_adviser(contact_id)
+
     async def close(self) -> None:
         for contact_id in list(self.calls):
             await self.hang_up(contact_id, "shutdown")

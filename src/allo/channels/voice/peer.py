@@ -104,6 +104,12 @@ class Softphone:
     async def accept(self, answer: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
 
+    def recent(self, seconds: float) -> Samples:
+        """The last `seconds` of what was heard (needs `keep_audio`)."""
+        wanted = int(seconds * RATE)
+        kept = np.concatenate(self.audio[-(wanted // CHUNK + 2) :]) if self.audio else silence(0)
+        return kept[-wanted:]
+
     def energy_since(self, moment: float) -> float:
         """Mean RMS of what was heard after `moment` (time.monotonic())."""
         values = [rms for at, rms in self.heard if at >= moment]
@@ -129,9 +135,9 @@ class PeerThread:
     def run(self, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
-    def phone(self, source: Samples | None = None) -> Softphone:
+    def phone(self, source: Samples | None = None, keep_audio: bool = True) -> Softphone:
         async def make() -> Softphone:
-            return Softphone(source)
+            return Softphone(source, keep_audio)
 
         return self.run(make())
 
