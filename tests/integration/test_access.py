@@ -201,6 +201,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/contacts/{contact}/voice/consult/cancel", frozenset({A, S, V})),
     Endpoint("GET", "/api/v1/contacts/{contact}/recordings", frozenset({A, S})),
     Endpoint("GET", "/api/v1/recordings/{recording}/audio", frozenset({A, S})),
+    Endpoint("GET", "/api/v1/recordings", frozenset({A, S}), tenant_scoped_id=False),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]
 PUBLIC = {

@@ -298,6 +298,12 @@ def recordings(contact_id: int, request: Request, actor: Actor) -> Any:
         return voice.list_recordings(uow, actor, contact_id)
 
 
+@router.get("/recordings")
+def latest_recordings(uow: Uow, actor: Actor) -> Any:
+    """The latest recordings (metadata only; listening is `…/audio`, audited)."""
+    return voice.recent_recordings(uow, actor)
+
+
 @router.get("/recordings/{recording_id}/audio")
 def play(recording_id: int, request: Request, actor: Actor) -> Any:
     """The WAV file; every playback is audited first."""

@@ -276,6 +276,18 @@ def list_recordings(uow: UnitOfWork, actor: Principal, contact_id: int) -> list[
     return [recording_view(r) for r in rows]
 
 
+def recent_recordings(uow: UnitOfWork, actor: Principal, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest recordings of the tenant, newest first (for the wall's player)."""
+    actor.require(Permission.LISTEN_CALLS)
+    rows = uow.session.scalars(
+        select(RecordingRow)
+        .where(RecordingRow.tenant_id == actor.tenant_id)
+        .order_by(RecordingRow.id.desc())
+        .limit(limit)
+    )
+    return [recording_view(r) for r in rows]
+
+
 def play_recording(uow: UnitOfWork, actor: Principal, recording_id: int) -> Path:
     """The file to stream; the playback is audited (and committed) before any byte leaves."""
     actor.require(Permission.LISTEN_CALLS)

@@ -168,6 +168,7 @@
       const answer = await call("POST", `/public/v1/widget/${key}/calls`,
         { name: who, queue_id: queueId, sdp: pc.localDescription.sdp, ...site });
       current.token = answer.token;
+      current.contactId = answer.contact_id;
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
       status.textContent = T.call_waiting;
       callback.hidden = !(config.topics.find((t) => t.queue_id === queueId) || {}).callback;
