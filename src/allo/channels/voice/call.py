@@ -31,7 +31,9 @@ from allo.channels.voice.dtmf import DtmfDetector
 
 log = logging.getLogger(__name__)
 TICK = CHUNK / RATE
-MAX_BUFFER = CHUNK * 5  # at most 100 ms queued from a party: older audio is dropped
+# At most 60 ms queued from a party (older audio is dropped): packets arrive in bursts, but
+# a deeper backlog would stay for the whole call as added latency.
+MAX_BUFFER = CHUNK * 3
 RECORD_RATE = 16_000
 
 
@@ -42,7 +44,9 @@ class OutboundTrack(MediaStreamTrack):
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: asyncio.Queue[Samples] = asyncio.Queue(maxsize=10)
+        # Two chunks: the encoder pulls at the clock's pace, so anything queued beyond that
+        # (audio pushed before the peer connected) would only delay the call.
+        self._queue: asyncio.Queue[Samples] = asyncio.Queue(maxsize=2)
         self._pts = 0
 
     def push(self, samples: Samples) -> None:

@@ -23,6 +23,27 @@ from allo.channels.voice.call import Call, Party
 
 log = logging.getLogger(__name__)
 MAX_SDP = 20_000
+OPUS_BITRATE = 32_000  # speech: aiortc's default (96 kbit/s, stereo) is music quality
+
+
+def limit_opus_bitrate(bitrate: int = OPUS_BITRATE) -> None:
+    """aiortc has no setting for its Opus encoder's bitrate: set it after each encoder is
+    made (libopus reads it when the codec opens, at the first frame)."""
+    from aiortc.codecs import opus
+
+    if getattr(opus.OpusEncoder, "allo_bitrate", None) == bitrate:
+        return
+    original = getattr(opus.OpusEncoder, "allo_original_init", opus.OpusEncoder.__init__)
+
+    def init(self: Any) -> None:
+        original(self)
+        self.codec.bit_rate = bitrate
+
+    opus.OpusEncoder.allo_original_init = original  # type: ignore[attr-defined]
+    opus.OpusEncoder.__init__ = init  # type: ignore[method-assign]
+    opus.OpusEncoder.allo_bitrate = bitrate  # type: ignore[attr-defined]
+
+
 Ended = Callable[[Call, str, dict[str, Any] | None], Awaitable[None]]
 Key = Callable[[Call, str], Awaitable[None]]
 FAREWELL_SLACK = 5.0  # seconds beyond the prompt's length before the line is cut anyway
@@ -76,6 +97,7 @@ def browser_ice_servers(settings: Any) -> list[dict[str, Any]]:
 
 class MediaService:
     def __init__(self, ice_servers: list[RTCIceServer] | None = None) -> None:
+        limit_opus_bitrate()
         self.calls: dict[int, Call] = {}
         self._ice = ice_servers or []
         self._hold = hold_music()
