@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,7 @@ from allo.settings import Settings
 from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed"})
 # A contact in progress sent back to a queue keeps its call; only the adviser's leg closes.
 RELEASING_EVENTS = frozenset({"contact.transferred", "contact.queued"})
@@ -62,6 +63,19 @@ class Background:
             await run_in_threadpool(worker.join, 5)
 
 
+async def finish_in_thread(work: Callable[[], T]) -> T:
+    """`work` on a worker thread. Cancelling a task does not stop the thread it waits for, so
+    on cancellation (shutdown) this still waits for the thread: database work must not
+    outlive the store, or its connection is returned to a disposed pool and deleted open."""
+    future = asyncio.ensure_future(run_in_threadpool(work))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
+
+
 async def _reap_left_chats(store: Store) -> None:
     def reap() -> int:
         with store.unit_of_work() as uow:
@@ -70,7 +84,7 @@ async def _reap_left_chats(store: Store) -> None:
     while True:
         await asyncio.sleep(REAP_EVERY)
         try:
-            await run_in_threadpool(reap)
+            await finish_in_thread(reap)
         except Exception:
             log.exception("chat reaper failed")
 
@@ -84,7 +98,7 @@ async def _purge_recordings(store: Store, every: float) -> None:
 
     while True:
         try:
-            await run_in_threadpool(purge)
+            await finish_in_thread(purge)
         except Exception:
             log.exception("recording purge failed")
         await asyncio.sleep(every)
@@ -142,7 +156,7 @@ def bind_voice(voice: MediaService, store: Store, prompts: Path) -> list[Callabl
             with store.unit_of_work() as uow:
                 voice_service.call_ended(uow, call.tenant_id, call.contact_id, reason, recording)
 
-        await run_in_threadpool(file)
+        await finish_in_thread(file)
 
     async def key_pressed(call: Call, digit: str) -> None:
         if digit != CALLBACK_KEY:

@@ -49,6 +49,16 @@ Key = Callable[[Call, str], Awaitable[None]]
 FAREWELL_SLACK = 5.0  # seconds beyond the prompt's length before the line is cut anyway
 
 
+async def first_of(*events: asyncio.Event) -> None:
+    """Until one of `events` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
 class BadOffer(ValueError):
     """The SDP offer cannot be answered (malformed, no audio, too large)."""
 
@@ -145,10 +155,10 @@ class MediaService:
 
     def _watch(self, call: Call, party: Party, reason: str) -> None:
         @party.pc.on("connectionstatechange")
-        async def changed() -> None:
+        def changed() -> None:
             if party.pc.connectionState in ("failed", "closed") and not call.ended.is_set():
-                if party is call.customer:
-                    await self.hang_up(call.contact_id, reason)
+                if party is call.customer:  # a task of ours: `close` waits for it
+                    self.spawn(self.hang_up(call.contact_id, reason))
                 elif party is call.adviser:
                     call.adviser = None  # the caller hears hold audio until someone rejoins
                 elif party is call.consultant:
@@ -235,7 +245,8 @@ class MediaService:
         call = self.call(contact_id)
         call.say_goodbye(prompt)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(call.farewell_heard.wait(), len(prompt) / RATE + FAREWELL_SLACK)
+            heard_or_gone = first_of(call.farewell_heard, call.ended)
+            await asyncio.wait_for(heard_or_gone, len(prompt) / RATE + FAREWELL_SLACK)
         await self.hang_up(contact_id, reason)
 
     def hold(self, contact_id: int, on: bool) -> None:
@@ -260,9 +271,7 @@ class MediaService:
     def hang_up_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int, reason: str) -> None:
         """From any thread (the event bus): end the call on the media loop."""
         if contact_id in self.calls:
-            loop.call_soon_threadsafe(
-                lambda: asyncio.ensure_future(self.hang_up(contact_id, reason))
-            )
+            loop.call_soon_threadsafe(lambda: self.spawn(self.hang_up(contact_id, reason)))
 
     def release_adviser_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int) -> None:
         """From any thread (the event bus): a blind transfer, on the media loop."""
@@ -274,5 +283,9 @@ class MediaService:
             await self.release_adviser(contact_id)
 
     async def close(self) -> None:
+        """End every call, then wait for the work still in flight (hang-ups filing their end,
+        callbacks being registered): none of it may outlive the service and its store."""
         for contact_id in list(self.calls):
             await self.hang_up(contact_id, "shutdown")
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
