@@ -17,7 +17,6 @@ import wave
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
+from allo.channels.voice import opus
 from allo.channels.voice.audio import CHUNK, RATE, Samples, chunks, silence
 from allo.channels.voice.dtmf import DtmfDetector
+from allo.channels.voice.opus import Encoder, NoWaitBuffer
 
 log = logging.getLogger(__name__)
 TICK = CHUNK / RATE
@@ -38,44 +39,73 @@ RECORD_RATE = 16_000
 
 
 class OutboundTrack(MediaStreamTrack):
-    """What the media service sends to one party, fed by the call's clock."""
+    """What the media service sends to one party: the switchboard's audio, encoded here, or
+    the other party's Opus frames forwarded as they are (a plain two-party call)."""
 
     kind = "audio"
 
     def __init__(self) -> None:
         super().__init__()
-        # Two chunks: the encoder pulls at the clock's pace, so anything queued beyond that
-        # (audio pushed before the peer connected) would only delay the call.
-        self._queue: asyncio.Queue[Samples] = asyncio.Queue(maxsize=2)
-        self._pts = 0
+        # Two items: the sender pulls at the clock's (or the network's) pace, so anything
+        # queued beyond that (audio pushed before the peer connected) would only delay the call.
+        self._queue: asyncio.Queue[Samples | bytes] = asyncio.Queue(maxsize=2)
+        self._encoder: Encoder | None = None
+        self._pending: list[bytes] = []
+        self._pts = 0  # one RTP clock for encoded and forwarded frames alike
+        self.forwarded = 0
 
-    def push(self, samples: Samples) -> None:
+    def _put(self, item: Samples | bytes) -> None:
         if self._queue.full():  # nobody is pulling yet: keep the newest audio
             self._queue.get_nowait()
-        self._queue.put_nowait(samples)
+        self._queue.put_nowait(item)
 
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        samples = await self._queue.get()
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = Fraction(1, RATE)
-        self._pts += len(samples)
-        return frame
+    def push(self, samples: Samples) -> None:
+        self._put(samples)
+
+    def forward(self, payload: bytes) -> None:
+        self.forwarded += 1
+        self._put(payload)
+
+    def _payloads(self, item: Samples | bytes) -> list[bytes]:
+        if isinstance(item, bytes):
+            return [item]
+        if self._encoder is None:
+            self._encoder = Encoder()
+        return self._encoder.encode(item)
+
+    async def recv(self) -> av.Packet[Any]:
+        # The encoder may hold a chunk back (look-ahead), so a chunk makes 0 or more packets.
+        while not self._pending:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._pending.extend(self._payloads(await self._queue.get()))
+        payload = self._pending.pop(0)
+        out = opus.packet(payload, self._pts)
+        self._pts += opus.packet_samples(payload)
+        return out
 
 
 class Inbound:
-    """Audio received from one party, resampled to 48 kHz mono and taken 20 ms at a time."""
+    """Audio received from one party: its Opus frames forwarded to another party as they
+    come, or decoded (by aiortc), resampled to 48 kHz mono and taken 20 ms at a time."""
 
     def __init__(self) -> None:
         self._buffer: Samples = silence(0)
         self._task: asyncio.Task[None] | None = None
         self.frames = 0
+        self.packets = NoWaitBuffer()
+        self.can_forward = False
 
-    def attach(self, track: MediaStreamTrack) -> None:
+    def attach(self, track: MediaStreamTrack, receiver: Any = None) -> None:
+        if receiver is not None:
+            self.can_forward = opus.install(receiver, self.packets)
         self._task = asyncio.ensure_future(self._read(track))
+
+    def forward_to(self, out: OutboundTrack | None) -> None:
+        """Forward untouched to `out` (nothing is decoded meanwhile), or back to decoding."""
+        self.packets.sink = out.forward if out is not None else None
+        self.packets.decode = out is None
+        self._buffer = silence(0)
 
     async def _read(self, track: MediaStreamTrack) -> None:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
@@ -98,6 +128,7 @@ class Inbound:
         return out
 
     async def close(self) -> None:
+        self.forward_to(None)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -174,11 +205,13 @@ class Call:
     ) -> None:
         self.contact_id = contact_id
         self.tenant_id = tenant_id
+        # Set before any party: the properties below wake the clock out of direct forwarding.
+        self._changed = asyncio.Event()
         self.customer = customer
-        self.adviser: Party | None = None
+        self._adviser: Party | None = None
         # A second adviser the first one consults before a warm transfer; the caller is on
         # hold meanwhile.
-        self.consultant: Party | None = None
+        self._consultant: Party | None = None
         self.consult_adviser_id: int | None = None
         self.listeners: list[Party] = []
         # Mandatory prompts (welcome, recording notice) are heard in full before the bridge.
@@ -188,7 +221,7 @@ class Call:
         self._hold_at = 0
         self._farewell: deque[Samples] | None = None
         self.farewell_heard = asyncio.Event()
-        self.held = False
+        self._held = False
         self.recording_path = recording_path
         self.recorder: Recorder | None = None
         self.recording_paused = False
@@ -196,7 +229,40 @@ class Call:
         self.on_digit: Digit | None = None
         self.ended = asyncio.Event()
         self.ticks = 0
+        self.forwarding = False
         self._task: asyncio.Task[None] | None = None
+
+    # Who hears whom depends on these; changing one ends direct forwarding (see `_run`).
+    @property
+    def adviser(self) -> Party | None:
+        return self._adviser
+
+    @adviser.setter
+    def adviser(self, party: Party | None) -> None:
+        self._adviser = party
+        self._changed.set()
+
+    @property
+    def consultant(self) -> Party | None:
+        return self._consultant
+
+    @consultant.setter
+    def consultant(self, party: Party | None) -> None:
+        self._consultant = party
+        self._changed.set()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    @held.setter
+    def held(self, on: bool) -> None:
+        self._held = on
+        self._changed.set()
+
+    def add_listener(self, party: Party) -> None:
+        self.listeners.append(party)
+        self._changed.set()
 
     @property
     def bridged(self) -> bool:
@@ -207,6 +273,20 @@ class Call:
         """Caller and adviser hear each other (not on hold, no consultation going on)."""
         return self.bridged and not self.held and self.consultant is None
 
+    @property
+    def direct(self) -> bool:
+        """A plain two-party call (nothing to mix, record, play or listen for): the two legs'
+        Opus frames can go across untouched."""
+        return (
+            self.talking
+            and self.recording_path is None
+            and not self.listeners
+            and self._farewell is None
+            and self.customer.inbound.can_forward
+            and self._adviser is not None
+            and self._adviser.inbound.can_forward
+        )
+
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
 
@@ -214,12 +294,31 @@ class Call:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
+            if self.direct:
+                await self._forward_until_changed()
+                deadline = loop.time()
             self.tick()
             deadline += TICK
             delay = deadline - loop.time()
             if delay < -5 * TICK:  # fell far behind (a loaded machine): do not burst
                 deadline = loop.time()
             await asyncio.sleep(max(0.0, delay))
+
+    async def _forward_until_changed(self) -> None:
+        """No clock, no decoding and no encoding while the frames go straight across; any
+        change of who hears what (hold, a listener, a transfer, a last prompt) ends it."""
+        caller, adviser = self.customer, self._adviser
+        assert adviser is not None
+        self._changed.clear()
+        caller.inbound.forward_to(adviser.out)
+        adviser.inbound.forward_to(caller.out)
+        self.forwarding = True
+        try:
+            await self._changed.wait()
+        finally:
+            self.forwarding = False
+            caller.inbound.forward_to(None)
+            adviser.inbound.forward_to(None)
 
     def _hold_chunk(self) -> Samples:
         chunk = self._hold[self._hold_at % len(self._hold)]
@@ -297,6 +396,7 @@ class Call:
     def say_goodbye(self, prompt: Samples) -> None:
         """The caller hears this prompt instead of anything else; `farewell_heard` then."""
         self._farewell = deque(chunks(prompt))
+        self._changed.set()
 
     async def stop(self) -> dict[str, Any] | None:
         """Stop the clock and every peer; the recording's facts if there was one."""

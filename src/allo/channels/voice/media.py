@@ -124,7 +124,8 @@ class MediaService:
         @party.pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "audio":
-                party.inbound.attach(track)
+                receiver = next((r for r in party.pc.getReceivers() if r.track is track), None)
+                party.inbound.attach(track, receiver)
 
         try:
             await party.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
@@ -197,7 +198,7 @@ class MediaService:
         check_offer(offer)
         party = Party(self._peer())
         answer = await self._answer(party, offer)
-        call.listeners.append(party)
+        call.add_listener(party)
         return answer
 
     async def release_adviser(self, contact_id: int) -> None:
