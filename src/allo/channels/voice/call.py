@@ -264,6 +264,10 @@ class Call:
         self.listeners.append(party)
         self._changed.set()
 
+    def remove_listener(self, party: Party) -> None:
+        self.listeners.remove(party)
+        self._changed.set()
+
     @property
     def bridged(self) -> bool:
         return self.adviser is not None and not self._prompts

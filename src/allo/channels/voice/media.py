@@ -164,6 +164,9 @@ class MediaService:
                     call.adviser = None  # the caller hears hold audio until someone rejoins
                 elif party is call.consultant:
                     call.end_consultation()
+                elif party in call.listeners:  # the call may forward directly again
+                    call.remove_listener(party)
+                    self.spawn(party.close())
 
     def _key_pressed(self, call: Call, digit: str) -> None:
         if self.on_key is not None:
@@ -199,6 +202,7 @@ class MediaService:
         party = Party(self._peer())
         answer = await self._answer(party, offer)
         call.add_listener(party)
+        self._watch(call, party, "listener_left")
         return answer
 
     async def release_adviser(self, contact_id: int) -> None:

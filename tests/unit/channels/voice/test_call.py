@@ -102,8 +102,11 @@ def test_only_a_plain_two_party_call_forwards_its_frames_untouched(tmp_path: Pat
     call.held = True
     assert not call.direct  # hold audio comes from the switchboard
     call.held = False
-    call.add_listener(FakeParty(0))  # type: ignore[arg-type]
+    supervisor = FakeParty(0)
+    call.add_listener(supervisor)  # type: ignore[arg-type]
     assert not call.direct  # a supervisor hears the mix
+    call.remove_listener(supervisor)  # type: ignore[arg-type]
+    assert call.direct
     recorded = Call(2, 1, caller, [], [], tone(7), tmp_path / "r.wav")  # type: ignore[arg-type]
     recorded.join_adviser(adviser)  # type: ignore[arg-type]
     assert recorded.talking and not recorded.direct  # the recorder needs decoded audio
