@@ -183,8 +183,25 @@ ENDPOINTS = [
         {"on": True},
     ),
     Endpoint("POST", "/api/v1/contacts/{contact}/voice/hangup", frozenset({A, S, V})),
+    # Transfers: an adviser may transfer only their own contacts (this one is nobody's).
+    Endpoint(
+        "POST", "/api/v1/contacts/{contact}/transfer", frozenset({A, S}), {"queue_id": "{queue}"}
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/contacts/{contact}/voice/consult",
+        frozenset({A, S, V}),
+        {"adviser_id": "{tana_adviser}"},
+    ),
+    # Only an adviser can be the consulted colleague.
+    Endpoint(
+        "POST", "/api/v1/contacts/{contact}/voice/consult/join", frozenset({V}), {"sdp": "v=0"}
+    ),
+    Endpoint("POST", "/api/v1/contacts/{contact}/voice/consult/complete", frozenset({A, S, V})),
+    Endpoint("POST", "/api/v1/contacts/{contact}/voice/consult/cancel", frozenset({A, S, V})),
     Endpoint("GET", "/api/v1/contacts/{contact}/recordings", frozenset({A, S})),
     Endpoint("GET", "/api/v1/recordings/{recording}/audio", frozenset({A, S})),
+    Endpoint("GET", "/api/v1/recordings", frozenset({A, S}), tenant_scoped_id=False),
     Endpoint("POST", "/api/v1/auth/logout", ALL, tenant_scoped_id=False),
 ]
 PUBLIC = {
@@ -310,6 +327,8 @@ def _template(path: str) -> str:
         "{idea}": "{idea_id}",
         "{plan}": "{plan_id}",
         "{recording}": "{recording_id}",
+        "/consult/complete": "/consult/{outcome}",
+        "/consult/cancel": "/consult/{outcome}",
     }
     for filled, template in names.items():
         path = path.replace(filled, template)

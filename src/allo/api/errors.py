@@ -66,7 +66,11 @@ async def on_transition(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Conflict)
-    message = t("error.conflict", _lang(request), field=exc.field, message=exc.message)
+    lang = _lang(request)
+    if exc.key:
+        message = t(exc.key, lang)
+    else:
+        message = t("error.conflict", lang, field=exc.field, message=exc.message)
     return JSONResponse({"detail": message, "field": exc.field}, status_code=409)
 
 

@@ -6,21 +6,23 @@ gets the media service's answer. Endpoints are async because the media runs on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from allo.api.deps import Actor, Lang
+from allo.api.deps import Actor, Lang, Uow
 from allo.api.routes_public import ChatToken, _limit
-from allo.api.schemas import Strict
+from allo.api.schemas import ContactOut, Strict
 from allo.channels.voice.audio import speak
-from allo.channels.voice.media import BadOffer, MediaService, NoCall
+from allo.channels.voice.media import BadOffer, MediaService, NoCall, NoConsultation
+from allo.channels.voice.virtual_hold import leave_for_callback
 from allo.domain.errors import InvalidValue
-from allo.services import voice
+from allo.services import offers, voice
 from allo.services.errors import Conflict
 from allo.store.uow import Store
 
@@ -53,6 +55,15 @@ class AnswerOut(BaseModel):
 
 class SwitchIn(Strict):
     on: bool
+
+
+class TransferIn(Strict):
+    queue_id: int | None = None
+    adviser_id: int | None = None
+
+
+class ConsultIn(Strict):
+    adviser_id: int
 
 
 def media(request: Request) -> MediaService:
@@ -117,6 +128,18 @@ def _ended(request: Request, tenant_id: int, contact_id: int, reason: str) -> No
         voice.call_ended(uow, tenant_id, contact_id, reason, None)
 
 
+@public.post("/call/callback", status_code=202)
+async def customer_asks_callback(token: ChatToken, request: Request) -> Any:
+    """The widget's "Être rappelé": the caller keeps their place, hears the farewell, leaves."""
+
+    def register() -> voice.Farewell:
+        with _store(request).unit_of_work() as uow:
+            return voice.customer_asks_callback(uow, token)
+
+    farewell = await leave_for_callback(media(request), register, _dirs(request)[1])
+    return {"contact_id": farewell.contact_id, "channel": "callback"}
+
+
 @public.post("/call/hangup", status_code=204)
 async def customer_hangs_up(token: ChatToken, request: Request) -> None:
     def find() -> int:
@@ -140,6 +163,81 @@ async def adviser_joins(contact_id: int, body: OfferIn, request: Request, actor:
         return {"sdp": await media(request).join_adviser(contact_id, body.sdp)}
     except BadOffer as error:
         raise _bad_offer(error) from None
+    except NoCall:
+        raise Conflict("call", "the caller is no longer on the line") from None
+
+
+@router.post("/contacts/{contact_id}/transfer", response_model=ContactOut)
+def transfer(contact_id: int, body: TransferIn, uow: Uow, actor: Actor) -> Any:
+    """Blind transfer to a queue and/or an adviser. A call stays up: the caller hears hold
+    audio until the next adviser answers (the media follows the `contact.transferred` event)."""
+    return offers.transfer_contact(
+        uow, actor, contact_id, queue_id=body.queue_id, adviser_id=body.adviser_id
+    )
+
+
+@router.post("/contacts/{contact_id}/voice/consult", status_code=204)
+async def consult(contact_id: int, body: ConsultIn, request: Request, actor: Actor) -> None:
+    """Warm transfer: the caller goes on hold and the colleague's desk rings."""
+
+    def check() -> None:
+        with _store(request).unit_of_work() as uow:
+            voice.start_consultation(uow, actor, contact_id, body.adviser_id)
+
+    await run_in_threadpool(check)
+    _on_the_line(lambda: media(request).consult(contact_id, body.adviser_id))
+
+
+@router.post("/contacts/{contact_id}/voice/consult/join", response_model=AnswerOut)
+async def join_consultation(contact_id: int, body: OfferIn, request: Request, actor: Actor) -> Any:
+    """The consulted colleague's softphone joins; only the first adviser hears them."""
+
+    def check() -> None:
+        with _store(request).unit_of_work() as uow:
+            voice.consulted_call(uow, actor, contact_id)
+
+    await run_in_threadpool(check)
+    assert actor.adviser_id is not None  # consulted_call refuses anyone else
+    try:
+        sdp = await media(request).join_consultant(contact_id, actor.adviser_id, body.sdp)
+    except BadOffer as error:
+        raise _bad_offer(error) from None
+    except (NoCall, NoConsultation):
+        raise Conflict("call", "no consultation waits for you", key="error.consult_over") from None
+    return {"sdp": sdp}
+
+
+@router.post("/contacts/{contact_id}/voice/consult/{outcome}", status_code=204)
+async def end_consultation(
+    contact_id: int, outcome: Literal["complete", "cancel"], request: Request, actor: Actor
+) -> None:
+    """`complete`: the colleague has the caller, the first adviser leaves (free again);
+    `cancel`: back to the caller."""
+    await run_in_threadpool(_handled, request, actor, contact_id)
+    service = media(request)
+    call = _on_the_line(lambda: service.call(contact_id))
+    colleague = call.consult_adviser_id
+    if colleague is None or (outcome == "complete" and call.consultant is None):
+        raise Conflict("call", "no colleague is on the line", key="error.consult_over")
+    done = "completed" if outcome == "complete" else "cancelled"
+
+    def record() -> None:
+        with _store(request).unit_of_work() as uow:
+            voice.end_consultation(uow, actor, contact_id, colleague, done)
+
+    await run_in_threadpool(record)
+    if outcome == "complete":
+        await service.complete_consultation(contact_id)
+    else:
+        await service.cancel_consultation(contact_id)
+
+
+T = TypeVar("T")
+
+
+def _on_the_line(action: Callable[[], T]) -> T:
+    try:
+        return action()
     except NoCall:
         raise Conflict("call", "the caller is no longer on the line") from None
 
@@ -198,6 +296,12 @@ async def adviser_hangs_up(contact_id: int, request: Request, actor: Actor) -> N
 def recordings(contact_id: int, request: Request, actor: Actor) -> Any:
     with _store(request).unit_of_work() as uow:
         return voice.list_recordings(uow, actor, contact_id)
+
+
+@router.get("/recordings")
+def latest_recordings(uow: Uow, actor: Actor) -> Any:
+    """The latest recordings (metadata only; listening is `…/audio`, audited)."""
+    return voice.recent_recordings(uow, actor)
 
 
 @router.get("/recordings/{recording_id}/audio")

@@ -9,12 +9,14 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from allo.channels.voice.call import Call
 from allo.channels.voice.media import MediaService
+from allo.domain.errors import DomainError
 from allo.domain.events import Event
 from allo.realtime.hub import Hub
 from allo.realtime.tail import EventTail
@@ -24,7 +26,10 @@ from allo.settings import Settings
 from allo.store.uow import Store
 
 log = logging.getLogger(__name__)
-ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed", "contact.queued"})
+T = TypeVar("T")
+ENDING_EVENTS = frozenset({"contact.abandoned", "contact.closed"})
+# A contact in progress sent back to a queue keeps its call; only the adviser's leg closes.
+RELEASING_EVENTS = frozenset({"contact.transferred", "contact.queued"})
 REAP_EVERY = 5.0
 # The insights worker of each store, so that tests can wait for it (`insights_worker`).
 app_state_insights: dict[int, InsightsWorker] = {}
@@ -58,6 +63,19 @@ class Background:
             await run_in_threadpool(worker.join, 5)
 
 
+async def finish_in_thread(work: Callable[[], T]) -> T:
+    """`work` on a worker thread. Cancelling a task does not stop the thread it waits for, so
+    on cancellation (shutdown) this still waits for the thread: database work must not
+    outlive the store, or its connection is returned to a disposed pool and deleted open."""
+    future = asyncio.ensure_future(run_in_threadpool(work))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
+
+
 async def _reap_left_chats(store: Store) -> None:
     def reap() -> int:
         with store.unit_of_work() as uow:
@@ -66,7 +84,7 @@ async def _reap_left_chats(store: Store) -> None:
     while True:
         await asyncio.sleep(REAP_EVERY)
         try:
-            await run_in_threadpool(reap)
+            await finish_in_thread(reap)
         except Exception:
             log.exception("chat reaper failed")
 
@@ -80,7 +98,7 @@ async def _purge_recordings(store: Store, every: float) -> None:
 
     while True:
         try:
-            await run_in_threadpool(purge)
+            await finish_in_thread(purge)
         except Exception:
             log.exception("recording purge failed")
         await asyncio.sleep(every)
@@ -92,7 +110,8 @@ async def start(
     background = Background()
     hub.bind(asyncio.get_running_loop())
     if voice is not None:
-        background.cleanups.extend(bind_voice(voice, store))
+        prompts = Path(settings.data_dir) / "prompts"
+        background.cleanups.extend(bind_voice(voice, store, prompts))
         background.tasks.append(
             asyncio.create_task(_purge_recordings(store, settings.recording_purge_seconds))
         )
@@ -123,9 +142,11 @@ async def start(
     return background
 
 
-def bind_voice(voice: MediaService, store: Store) -> list[Callable[[], None]]:
-    """A call ends when its contact is abandoned or closed, or when a contact in progress is
-    sent back to a queue (the media does not follow a transfer yet); its end is filed."""
+def bind_voice(voice: MediaService, store: Store, prompts: Path) -> list[Callable[[], None]]:
+    """A call ends when its contact is abandoned or closed; its end is filed. A contact sent
+    back to a queue by a transfer keeps its call (the caller hears hold audio). A waiting
+    caller's DTMF "1" asks for a callback."""
+    from allo.channels.voice.virtual_hold import CALLBACK_KEY, leave_for_callback
     from allo.services import voice as voice_service
 
     loop = asyncio.get_running_loop()
@@ -135,14 +156,30 @@ def bind_voice(voice: MediaService, store: Store) -> list[Callable[[], None]]:
             with store.unit_of_work() as uow:
                 voice_service.call_ended(uow, call.tenant_id, call.contact_id, reason, recording)
 
-        await run_in_threadpool(file)
+        await finish_in_thread(file)
+
+    async def key_pressed(call: Call, digit: str) -> None:
+        if digit != CALLBACK_KEY:
+            return
+
+        def register() -> voice_service.Farewell:
+            with store.unit_of_work() as uow:
+                return voice_service.call_back_later(uow, call.tenant_id, call.contact_id)
+
+        try:
+            await leave_for_callback(voice, register, prompts)
+        except DomainError as error:  # answered meanwhile, or no callbacks on this queue
+            log.info("callback key ignored on call %s: %s", call.contact_id, error)
 
     def hear(events: Sequence[Event]) -> None:
         for event in events:
-            if event.type in ENDING_EVENTS and event.subject_id is not None:
-                if event.type == "contact.queued" and event.payload.get("from") != "in_progress":
-                    continue
+            if event.subject_id is None:
+                continue
+            if event.type in ENDING_EVENTS:
                 voice.hang_up_soon(loop, event.subject_id, event.type.removeprefix("contact."))
+            elif event.type in RELEASING_EVENTS and event.payload.get("to") == "queued":
+                voice.release_adviser_soon(loop, event.subject_id)
 
     voice.on_ended = ended
+    voice.on_key = key_pressed
     return [store.bus.subscribe(hear)]

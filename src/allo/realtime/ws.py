@@ -26,6 +26,7 @@ router = APIRouter()
 CUSTOMER_EVENTS = {
     "contact.offered": "waiting",
     "contact.queued": "waiting",
+    "contact.transferred": "waiting",
     "contact.in_progress": "in_progress",
     "contact.wrap_up": "in_progress",
     "contact.closed": "closed",

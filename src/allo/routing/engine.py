@@ -113,6 +113,7 @@ class RoutingEngine:
             ev.ContactAbandoned: self._on_abandoned,
             ev.ContactFinished: self._on_finished,
             ev.CallbackRequested: self._on_callback,
+            ev.ContactTransferred: self._on_transferred,
             ev.OfferAccepted: self._on_accepted,
             ev.OfferDeclined: self._on_declined,
             ev.OfferTimedOut: self._on_timed_out,
@@ -394,12 +395,54 @@ class RoutingEngine:
             event.contact_id, pool, event.channel, queue.queue.priority, ANY_SITE, event.started_at
         )
         self._contacts[contact.id] = contact
-        contact.phase, contact.adviser_id = ContactPhase.IN_PROGRESS, adviser.id
-        contact.started_at, contact.service_site = event.started_at, adviser.site_id
-        adviser.take(contact.channel, self._rules)
-        pool.service_changed(contact.channel, adviser.site_id, +1)
-        self._publish(adviser)
+        self._serve(contact, adviser, event.started_at)
         return None
+
+    def _serve(self, contact: ContactRecord, adviser: AdviserRecord, started_at: float) -> None:
+        """The adviser handles the contact from `started_at` (no offer: it is theirs already)."""
+        contact.phase, contact.adviser_id = ContactPhase.IN_PROGRESS, adviser.id
+        contact.started_at, contact.service_site = started_at, adviser.site_id
+        adviser.take(contact.channel, self._rules)
+        contact.pool.service_changed(contact.channel, adviser.site_id, +1)
+        self._publish(adviser)
+
+    def _on_transferred(self, event: ev.ContactTransferred) -> None:
+        contact = self._contacts.get(event.contact_id)
+        queue = self._queues.get(event.queue_id)
+        if contact is None or contact.phase is not ContactPhase.IN_PROGRESS or queue is None:
+            return self._ignore(event, "contact not in progress, or unknown queue")
+        if contact.channel not in queue.policy.channels:
+            return self._ignore(event, f"queue {event.queue_id} takes no {contact.channel}")
+        target = self._advisers.get(event.adviser_id) if event.adviser_id is not None else None
+        self._end_service(contact)  # the first adviser is free (no handling-time sample)
+        moved = self._moved_to(contact, queue)
+        if event.answered and target is not None:
+            self._serve(moved, target, self._now)
+        elif (
+            target is not None and target.logged_in and target.can_take(moved.channel, self._rules)
+        ):
+            self._offer(moved, target)  # a named transfer goes to that adviser first
+            self._publish(target)
+        else:
+            self._route_or_enqueue(moved)
+        return None
+
+    def _moved_to(self, contact: ContactRecord, queue: QueueRecord) -> ContactRecord:
+        """The contact as a new arrival of `queue` (same language, site option and extra
+        priority); its place in that line counts from the transfer."""
+        extra = contact.priority - contact.pool.queue.queue.priority
+        self._seq += 1
+        moved = ContactRecord(
+            contact.id,
+            self._pool(queue, contact.pool.language),
+            contact.channel,
+            queue.queue.priority + extra,
+            contact.option,
+            self._now,
+            self._seq,
+        )
+        self._contacts[contact.id] = moved
+        return moved
 
     def _on_abandoned(self, event: ev.ContactAbandoned) -> None:
         contact = self._contacts.get(event.contact_id)

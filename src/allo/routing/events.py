@@ -112,6 +112,18 @@ class CallbackRequested:
     at: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ContactTransferred:
+    """A contact in progress leaves its adviser for `queue_id` (blind transfer): it is routed
+    there afresh, offered to `adviser_id` first when that adviser can take it. With
+    `answered` the target adviser has the contact already (a warm transfer, completed)."""
+
+    contact_id: int
+    queue_id: int
+    adviser_id: int | None = None
+    answered: bool = False
+
+
 # --- offers ---
 
 
@@ -173,6 +185,7 @@ RoutingEvent = (
     | ContactAbandoned
     | ContactFinished
     | CallbackRequested
+    | ContactTransferred
     | OfferAccepted
     | OfferDeclined
     | OfferTimedOut

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from allo.domain.channels import Channel
 from allo.domain.errors import InvalidValue
 from allo.services import contacts, customers, messages, offers
 from allo.services.accounts import EMAIL_PATTERN, digest
@@ -52,11 +53,13 @@ def widget_config(uow: UnitOfWork, key: str) -> dict[str, Any]:
     for queue in queues:
         status = uow.session.get(QueueStatusRow, queue.id)
         estimates = [e for e in (status.estimates if status else []) if e.get("channel") == "chat"]
+        policy = policy_from_json(queue.routing_policy)
         topics.append(
             {
                 "queue_id": queue.id,
                 "name": queue.name,
-                "site_choice": site_choice(policy_from_json(queue.routing_policy)),
+                "site_choice": site_choice(policy),
+                "callback": Channel.CALLBACK in policy.channels,
                 "estimates": estimates,
             }
         )

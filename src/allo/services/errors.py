@@ -19,10 +19,11 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     """The change clashes with stored data (e.g. a duplicate name)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, key: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.key = key  # an i18n key for a message of its own, shown instead of the default
 
 
 class Unauthenticated(DomainError):

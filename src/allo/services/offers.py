@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import update
 
+from allo.domain.channels import Channel
 from allo.domain.contacts import ContactStatus
 from allo.domain.errors import InvalidValue
 from allo.domain.roles import Permission, Role
 from allo.services.errors import Conflict, Forbidden
 from allo.services.principal import Principal
 from allo.services.queues import to_domain as queue_domain
+from allo.services.routing_policy import policy_from_json
 from allo.store.repository import get_for_tenant
 from allo.store.tables import AdviserRow, ContactRow, QueueRow
 from allo.store.uow import UnitOfWork
@@ -245,6 +247,89 @@ def request_callback(
     uow.record("contact.callback_requested", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
     return row
+
+
+def transfer_contact(
+    uow: UnitOfWork,
+    actor: Principal,
+    contact_id: int,
+    *,
+    queue_id: int | None = None,
+    adviser_id: int | None = None,
+) -> ContactRow:
+    """Blind transfer: the contact in progress goes back to routing on `queue_id` (its own
+    queue when None), offered first to `adviser_id` when given. The adviser is free at once."""
+    row = _handled_by_actor(uow, actor, contact_id)
+    previous = row.adviser_id
+    target_queue = _transfer_queue(uow, row, queue_id)
+    if adviser_id is not None:
+        _transfer_adviser(uow, row, adviser_id)
+    values = {"status": S.QUEUED.value, "adviser_id": None, "queue_id": target_queue}
+    if not _conditional_move(uow, actor.tenant_id, contact_id, (S.IN_PROGRESS, previous), values):
+        raise Conflict("status", f"a contact {row.status} cannot be transferred")
+    payload = {
+        "from": "in_progress",
+        "to": "queued",
+        "kind": "blind",
+        "adviser_id": previous,
+        "queue_id": target_queue,
+        "to_adviser_id": adviser_id,
+    }
+    uow.record("contact.transferred", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+    uow.session.refresh(row)
+    return row
+
+
+def hand_over(uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: int) -> ContactRow:
+    """Warm transfer completed: the consulted adviser has the contact, in progress; the first
+    adviser is free."""
+    row = _handled_by_actor(uow, actor, contact_id)
+    previous = row.adviser_id
+    _transfer_adviser(uow, row, adviser_id)
+    values = {"adviser_id": adviser_id}
+    if not _conditional_move(uow, actor.tenant_id, contact_id, (S.IN_PROGRESS, previous), values):
+        raise Conflict("status", f"a contact {row.status} cannot be transferred")
+    payload = {
+        "from": "in_progress",
+        "to": "in_progress",
+        "kind": "warm",
+        "adviser_id": previous,
+        "queue_id": row.queue_id,
+        "to_adviser_id": adviser_id,
+        "handled_by": adviser_id,
+    }
+    uow.record("contact.transferred", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+    uow.session.refresh(row)
+    return row
+
+
+def _transfer_queue(uow: UnitOfWork, row: ContactRow, queue_id: int | None) -> int:
+    queue = get_for_tenant(uow.session, QueueRow, row.tenant_id, queue_id or row.queue_id)
+    if Channel(row.channel) not in policy_from_json(queue.routing_policy).channels:
+        raise InvalidValue(
+            "queue_id", f"the queue takes no {row.channel}", key="error.transfer_channel"
+        )
+    return queue.id
+
+
+def transfer_target(
+    uow: UnitOfWork, tenant_id: int, adviser_id: int, current: int | None
+) -> AdviserRow:
+    """An adviser a contact may be handed to: another one, logged in."""
+    target = get_for_tenant(uow.session, AdviserRow, tenant_id, adviser_id)
+    if target.id == current:
+        raise InvalidValue(
+            "adviser_id", "is the adviser already handling it", key="error.transfer_self"
+        )
+    if target.state == "logged_out":
+        raise Conflict("adviser_id", "this adviser is not logged in", key="error.transfer_away")
+    return target
+
+
+def _transfer_adviser(uow: UnitOfWork, row: ContactRow, adviser_id: int) -> None:
+    transfer_target(uow, row.tenant_id, adviser_id, row.adviser_id)
 
 
 def _check_slot(uow: UnitOfWork, row: ContactRow, at: datetime) -> None:

@@ -38,6 +38,7 @@ from allo.routing import (
     ContactArrived,
     ContactFinished,
     ContactInProgress,
+    ContactTransferred,
     Decision,
     Ignored,
     OfferAccepted,
@@ -162,6 +163,15 @@ class Translator:
         if action == "closed":
             satisfaction = payload.get("satisfaction")
             return [ContactFinished(contact_id, payload.get("resolved"), satisfaction)]
+        if action == "transferred":
+            return [
+                ContactTransferred(
+                    contact_id,
+                    payload["queue_id"],
+                    payload.get("to_adviser_id"),
+                    answered=payload.get("kind") == "warm",
+                )
+            ]
         if action == "callback_requested":
             at = payload.get("at")
             return [

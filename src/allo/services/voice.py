@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from allo.domain.channels import Channel
 from allo.domain.contacts import ContactStatus
 from allo.domain.errors import InvalidValue
 from allo.domain.roles import Permission, Role
@@ -22,6 +23,7 @@ from allo.services import chat, offers
 from allo.services.errors import Conflict, Forbidden
 from allo.services.principal import Principal, system_principal
 from allo.services.queues import to_domain
+from allo.services.routing_policy import policy_from_json
 from allo.store.repository import get_for_tenant
 from allo.store.tables import (
     AuditRow,
@@ -94,8 +96,46 @@ def start_call(
 def customer_call(uow: UnitOfWork, token: str) -> ContactRow:
     _, contact = chat.session_for(uow, token)
     if contact.channel != "voice":
-        raise Conflict("channel", "this conversation is not a call")
+        raise Conflict("channel", "this conversation is not a call", key="error.not_a_call")
     return contact
+
+
+@dataclass(frozen=True)
+class Farewell:
+    """The last prompt of a call that ends on purpose (e.g. a callback was asked)."""
+
+    contact_id: int
+    text: str
+    language: str
+
+
+def call_back_later(uow: UnitOfWork, tenant_id: int, contact_id: int) -> Farewell:
+    """The waiting caller leaves the line and keeps their place in it (virtual hold): the
+    contact becomes a callback, through the same use case as chat's. Returns the farewell
+    prompt's text, in the contact's language."""
+    contact = get_for_tenant(uow.session, ContactRow, tenant_id, contact_id)
+    if contact.status != ContactStatus.QUEUED.value:
+        raise Conflict(
+            "status",
+            f"a call {contact.status} cannot become a callback",
+            key="error.callback_too_late",
+        )
+    queue = get_for_tenant(uow.session, QueueRow, tenant_id, contact.queue_id)
+    if Channel.CALLBACK not in policy_from_json(queue.routing_policy).channels:
+        raise Conflict(
+            "queue_id", "this queue takes no callbacks", key="error.callback_unavailable"
+        )
+    offers.request_callback(uow, system_principal(tenant_id), contact_id, None)
+    return Farewell(contact_id, t("voice.prompt.callback", contact.language), contact.language)
+
+
+def customer_asks_callback(uow: UnitOfWork, token: str) -> Farewell:
+    """The widget's "Être rappelé" button."""
+    _, contact = chat.session_for(uow, token)
+    if contact.channel == Channel.CALLBACK.value:
+        raise Conflict("channel", "the callback is already booked", key="error.callback_booked")
+    contact = customer_call(uow, token)
+    return call_back_later(uow, contact.tenant_id, contact.id)
 
 
 def handled_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
@@ -111,6 +151,43 @@ def handled_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactR
     if contact.status != ContactStatus.IN_PROGRESS.value:
         raise Conflict("status", f"a call {contact.status} cannot be joined")
     return contact
+
+
+def start_consultation(uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: int) -> None:
+    """Warm transfer, first step: the adviser calls a colleague while the caller is on hold;
+    the colleague's desk rings (the event names them)."""
+    contact = handled_call(uow, actor, contact_id)
+    offers.transfer_target(uow, actor.tenant_id, adviser_id, contact.adviser_id)
+    payload = {"adviser_id": adviser_id, "handled_by": contact.adviser_id}
+    uow.record("call.consult_requested", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+
+
+def consulted_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
+    """The colleague answers the consultation (the media checks it is meant for them)."""
+    actor.require(Permission.WRITE_CONTACTS)
+    contact = get_for_tenant(uow.session, ContactRow, actor.tenant_id, contact_id)
+    if actor.adviser_id is None:
+        raise Forbidden("only an adviser can be consulted")
+    if contact.channel != "voice" or contact.status != ContactStatus.IN_PROGRESS.value:
+        raise Conflict("status", "only a call in progress can be joined", key="error.consult_over")
+    payload = {"adviser_id": actor.adviser_id, "handled_by": contact.adviser_id}
+    uow.record("call.consult_joined", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
+    return contact
+
+
+def end_consultation(
+    uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: int, outcome: str
+) -> None:
+    """The consultation ends: `completed` hands the call to the colleague, `cancelled` brings
+    the first adviser back to the caller."""
+    contact = handled_call(uow, actor, contact_id)
+    payload = {"adviser_id": adviser_id, "handled_by": contact.adviser_id, "outcome": outcome}
+    if outcome == "completed":
+        offers.hand_over(uow, actor, contact_id, adviser_id)
+    uow.record("call.consult_ended", actor.tenant_id, "contact", contact_id, payload)
+    uow.commit()
 
 
 def listened_call(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
@@ -147,6 +224,8 @@ def call_ended(
         uow.record("recording.stored", tenant_id, "contact", contact_id, payload)
     uow.record("call.ended", tenant_id, "contact", contact_id, {"reason": reason})
     uow.commit()
+    if contact.channel == Channel.CALLBACK.value:
+        return  # the caller keeps their place in line for the callback
     if contact.status in (ContactStatus.QUEUED.value, ContactStatus.OFFERED.value):
         offers.abandon_contact(uow, actor, contact_id)
     elif contact.status == ContactStatus.IN_PROGRESS.value:
@@ -193,6 +272,18 @@ def list_recordings(uow: UnitOfWork, actor: Principal, contact_id: int) -> list[
         select(RecordingRow)
         .where(RecordingRow.tenant_id == actor.tenant_id, RecordingRow.contact_id == contact_id)
         .order_by(RecordingRow.id)
+    )
+    return [recording_view(r) for r in rows]
+
+
+def recent_recordings(uow: UnitOfWork, actor: Principal, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest recordings of the tenant, newest first (for the wall's player)."""
+    actor.require(Permission.LISTEN_CALLS)
+    rows = uow.session.scalars(
+        select(RecordingRow)
+        .where(RecordingRow.tenant_id == actor.tenant_id)
+        .order_by(RecordingRow.id.desc())
+        .limit(limit)
     )
     return [recording_view(r) for r in rows]
 

@@ -76,12 +76,18 @@ class PostgresLeadership:
             self._connection = None
 
     def release_all(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
-                self._connection.close()
-        self._connection = None
+        """Unlock and close. The close does not depend on the unlock: a failed unlock (a lost
+        connection) must not leave the connection checked out, to be deleted open later."""
+        connection, self._connection = self._connection, None
         self._held.clear()
+        if connection is None:
+            return
+        with contextlib.suppress(Exception):
+            connection.execute(text("SELECT pg_advisory_unlock_all()"))
+        try:
+            connection.close()
+        except Exception:
+            connection.invalidate()
 
 
 class FileLeadership:

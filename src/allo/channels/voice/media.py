@@ -9,6 +9,7 @@ back when a call ends (with the recording's facts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,12 +18,45 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import SessionDescription
 
-from allo.channels.voice.audio import Samples, hold_music
+from allo.channels.voice.audio import RATE, Samples, hold_music
 from allo.channels.voice.call import Call, Party
 
 log = logging.getLogger(__name__)
 MAX_SDP = 20_000
+OPUS_BITRATE = 32_000  # speech: aiortc's default (96 kbit/s, stereo) is music quality
+
+
+def limit_opus_bitrate(bitrate: int = OPUS_BITRATE) -> None:
+    """aiortc has no setting for its Opus encoder's bitrate: set it after each encoder is
+    made (libopus reads it when the codec opens, at the first frame)."""
+    from aiortc.codecs import opus
+
+    if getattr(opus.OpusEncoder, "allo_bitrate", None) == bitrate:
+        return
+    original = getattr(opus.OpusEncoder, "allo_original_init", opus.OpusEncoder.__init__)
+
+    def init(self: Any) -> None:
+        original(self)
+        self.codec.bit_rate = bitrate
+
+    opus.OpusEncoder.allo_original_init = original  # type: ignore[attr-defined]
+    opus.OpusEncoder.__init__ = init  # type: ignore[method-assign]
+    opus.OpusEncoder.allo_bitrate = bitrate  # type: ignore[attr-defined]
+
+
 Ended = Callable[[Call, str, dict[str, Any] | None], Awaitable[None]]
+Key = Callable[[Call, str], Awaitable[None]]
+FAREWELL_SLACK = 5.0  # seconds beyond the prompt's length before the line is cut anyway
+
+
+async def first_of(*events: asyncio.Event) -> None:
+    """Until one of `events` is set."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 class BadOffer(ValueError):
@@ -31,6 +65,10 @@ class BadOffer(ValueError):
 
 class NoCall(LookupError):
     """No live call for this contact in this process."""
+
+
+class NoConsultation(LookupError):
+    """No consultation of this adviser is pending or going on in this call."""
 
 
 def check_offer(sdp: str) -> None:
@@ -69,10 +107,13 @@ def browser_ice_servers(settings: Any) -> list[dict[str, Any]]:
 
 class MediaService:
     def __init__(self, ice_servers: list[RTCIceServer] | None = None) -> None:
+        limit_opus_bitrate()
         self.calls: dict[int, Call] = {}
         self._ice = ice_servers or []
         self._hold = hold_music()
         self.on_ended: Ended | None = None
+        self.on_key: Key | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _peer(self) -> RTCPeerConnection:
         return RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice)))
@@ -83,7 +124,8 @@ class MediaService:
         @party.pc.on("track")
         def on_track(track: Any) -> None:
             if track.kind == "audio":
-                party.inbound.attach(track)
+                receiver = next((r for r in party.pc.getReceivers() if r.track is track), None)
+                party.inbound.attach(track, receiver)
 
         try:
             await party.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
@@ -106,6 +148,7 @@ class MediaService:
         party = Party(self._peer())
         answer = await self._answer(party, offer)
         call = Call(contact_id, tenant_id, party, prompts, waiting, self._hold, recording_path)
+        call.on_digit = self._key_pressed
         self.calls[contact_id] = call
         self._watch(call, party, "customer_left")
         call.start()
@@ -113,12 +156,27 @@ class MediaService:
 
     def _watch(self, call: Call, party: Party, reason: str) -> None:
         @party.pc.on("connectionstatechange")
-        async def changed() -> None:
+        def changed() -> None:
             if party.pc.connectionState in ("failed", "closed") and not call.ended.is_set():
-                if party is call.customer:
-                    await self.hang_up(call.contact_id, reason)
+                if party is call.customer:  # a task of ours: `close` waits for it
+                    self.spawn(self.hang_up(call.contact_id, reason))
                 elif party is call.adviser:
                     call.adviser = None  # the caller hears hold audio until someone rejoins
+                elif party is call.consultant:
+                    call.end_consultation()
+                elif party in call.listeners:  # the call may forward directly again
+                    call.remove_listener(party)
+                    self.spawn(party.close())
+
+    def _key_pressed(self, call: Call, digit: str) -> None:
+        if self.on_key is not None:
+            self.spawn(self.on_key(call, digit))
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        """Run `work` on the media loop without waiting for it (a reference is kept)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def call(self, contact_id: int) -> Call:
         call = self.calls.get(contact_id)
@@ -143,8 +201,58 @@ class MediaService:
         check_offer(offer)
         party = Party(self._peer())
         answer = await self._answer(party, offer)
-        call.listeners.append(party)
+        call.add_listener(party)
+        self._watch(call, party, "listener_left")
         return answer
+
+    async def release_adviser(self, contact_id: int) -> None:
+        """Blind transfer: the adviser's leg closes, the caller stays on the line on hold."""
+        party = self.call(contact_id).release_adviser()
+        if party is not None:
+            await party.close()
+
+    def consult(self, contact_id: int, adviser_id: int) -> None:
+        """Warm transfer, first step: the caller goes on hold; `adviser_id` may now join."""
+        call = self.call(contact_id)
+        if call.adviser is None:
+            raise NoCall(contact_id)
+        call.consult_adviser_id = adviser_id
+
+    async def join_consultant(self, contact_id: int, adviser_id: int, offer: str) -> str:
+        call = self.call(contact_id)
+        if call.consult_adviser_id != adviser_id:
+            raise NoConsultation(contact_id)
+        check_offer(offer)
+        party = Party(self._peer())
+        answer = await self._answer(party, offer)
+        previous, call.consultant = call.consultant, party
+        self._watch(call, party, "consultant_left")
+        if previous is not None:
+            await previous.close()
+        return answer
+
+    async def complete_consultation(self, contact_id: int) -> None:
+        """The consulted adviser takes the caller; the first adviser's leg closes."""
+        call = self.call(contact_id)
+        if call.consultant is None:
+            raise NoConsultation(contact_id)
+        previous = call.complete_consultation()
+        if previous is not None:
+            await previous.close()
+
+    async def cancel_consultation(self, contact_id: int) -> None:
+        party = self.call(contact_id).end_consultation()
+        if party is not None:
+            await party.close()
+
+    async def say_goodbye(self, contact_id: int, prompt: Samples, reason: str) -> None:
+        """Play a last prompt to the caller (e.g. "we will call you back"), then hang up."""
+        call = self.call(contact_id)
+        call.say_goodbye(prompt)
+        with contextlib.suppress(TimeoutError):
+            heard_or_gone = first_of(call.farewell_heard, call.ended)
+            await asyncio.wait_for(heard_or_gone, len(prompt) / RATE + FAREWELL_SLACK)
+        await self.hang_up(contact_id, reason)
 
     def hold(self, contact_id: int, on: bool) -> None:
         self.call(contact_id).held = on
@@ -168,10 +276,21 @@ class MediaService:
     def hang_up_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int, reason: str) -> None:
         """From any thread (the event bus): end the call on the media loop."""
         if contact_id in self.calls:
-            loop.call_soon_threadsafe(
-                lambda: asyncio.ensure_future(self.hang_up(contact_id, reason))
-            )
+            loop.call_soon_threadsafe(lambda: self.spawn(self.hang_up(contact_id, reason)))
+
+    def release_adviser_soon(self, loop: asyncio.AbstractEventLoop, contact_id: int) -> None:
+        """From any thread (the event bus): a blind transfer, on the media loop."""
+        if contact_id in self.calls:
+            loop.call_soon_threadsafe(lambda: self.spawn(self._release_quietly(contact_id)))
+
+    async def _release_quietly(self, contact_id: int) -> None:
+        with contextlib.suppress(NoCall):
+            await self.release_adviser(contact_id)
 
     async def close(self) -> None:
+        """End every call, then wait for the work still in flight (hang-ups filing their end,
+        callbacks being registered): none of it may outlive the service and its store."""
         for contact_id in list(self.calls):
             await self.hang_up(contact_id, "shutdown")
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -73,6 +73,26 @@ document.getElementById("offer-accept").addEventListener("click", async () => {
   } catch (error) { alert(error.message); }
 });
 
+// A colleague consults me about their call (warm transfer): I join their consult leg; if
+// they complete, the call is mine.
+const consultBox = document.getElementById("consult");
+let consultation = null; // contact id
+function showConsult(contactId) {
+  consultation = contactId;
+  document.getElementById("consult-what").textContent = `#${contactId}`;
+  consultBox.hidden = false;
+}
+function hideConsult() { consultation = null; consultBox.hidden = true; }
+document.getElementById("consult-accept").addEventListener("click", async () => {
+  const contactId = consultation;
+  hideConsult();
+  if (contactId === null) return;
+  try {
+    const contact = await api("GET", `/api/v1/contacts/${contactId}`);
+    await openTab(contact, `/api/v1/contacts/${contactId}/voice/consult/join`);
+  } catch (error) { alert(error.message); }
+});
+
 document.getElementById("offer-decline").addEventListener("click", async () => {
   if (!offer) return;
   const contactId = offer.contactId;
@@ -123,7 +143,7 @@ async function fillCustomer(entry, contact) {
   }
 }
 
-async function openTab(contact) {
+async function openTab(contact, phonePath = null) {
   if (open.has(contact.id)) return select(contact.id);
   document.getElementById("empty").hidden = true;
   const pane = document.getElementById("pane-template").content.firstElementChild.cloneNode(true);
@@ -138,12 +158,13 @@ async function openTab(contact) {
   select(contact.id);
   if (contact.channel === "email") await showThread(entry, contact);
   else {
-    for (const message of await api("GET", `/api/v1/contacts/${contact.id}/messages`)) {
-      addMessage(entry, message);
-    }
+    const history = await api("GET", `/api/v1/contacts/${contact.id}/messages`).catch(() => []);
+    for (const message of history) addMessage(entry, message);
   }
   await fillCustomer(entry, contact).catch(() => {});
-  if (contact.channel === "voice" && contact.status === "in_progress") await startPhone(entry, contact);
+  if (contact.channel === "voice" && contact.status === "in_progress") {
+    await startPhone(entry, contact, phonePath || `/api/v1/contacts/${contact.id}/voice`);
+  }
 }
 
 function gathered(pc) {
@@ -158,7 +179,7 @@ function gathered(pc) {
 
 // The softphone: the adviser's audio goes to Allo's media service, which bridges it to the
 // caller; the caller's network address never reaches this page.
-async function startPhone(entry, contact) {
+async function startPhone(entry, contact, path) {
   const box = entry.pane.querySelector(".phone");
   const status = box.querySelector(".phone-status");
   const error = box.querySelector(".phone-error");
@@ -199,12 +220,51 @@ async function startPhone(entry, contact) {
     });
     endPhone(contact.id);
   });
+  await wireTransfer(box, contact, error);
   try {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    const answer = await api("POST", `/api/v1/contacts/${contact.id}/voice`, { sdp: pc.localDescription.sdp });
+    const answer = await api("POST", path, { sdp: pc.localDescription.sdp });
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   } catch (e) { error.textContent = e.message; endPhone(contact.id); }
+}
+
+// Transfer: to a queue or a named colleague, blind (the caller hears hold audio until they
+// are answered) or after consulting the colleague (warm: complete or cancel).
+async function wireTransfer(box, contact, error) {
+  const target = box.querySelector(".transfer-target");
+  const [queues, advisers] = await Promise.all([
+    api("GET", "/api/v1/queues?limit=200"), api("GET", "/api/v1/advisers?limit=500"),
+  ]).catch(() => [{ items: [] }, { items: [] }]);
+  for (const q of queues.items) target.append(el("option", { value: `queue:${q.id}` }, `${T["desk.queue"]} · ${q.name}`));
+  for (const a of advisers.items.filter((a) => a.id !== me.id)) {
+    target.append(el("option", { value: `adviser:${a.id}` }, `${T["desk.adviser"]} · ${a.name}`));
+  }
+  const chosen = () => {
+    const [kind, id] = target.value.split(":");
+    return kind === "queue" ? { queue_id: Number(id) } : { adviser_id: Number(id) };
+  };
+  const path = `/api/v1/contacts/${contact.id}`;
+  const consulting = (on) => {
+    box.querySelector(".consult-complete").hidden = !on;
+    box.querySelector(".consult-cancel").hidden = !on;
+    box.querySelector(".transfer-blind").hidden = on;
+    box.querySelector(".transfer-consult").hidden = on;
+    box.querySelector(".phone-status").textContent = on ? T["desk.consulting"] : T["desk.phone_live"];
+  };
+  const act = (selector, work) => box.querySelector(selector).addEventListener("click", async () => {
+    error.textContent = "";
+    try { await work(); } catch (e) { error.textContent = e.message; }
+  });
+  act(".transfer-blind", () => api("POST", `${path}/transfer`, chosen()));
+  act(".transfer-consult", async () => {
+    const { adviser_id: adviserId } = chosen();
+    if (!adviserId) throw new Error(T["desk.adviser"]);
+    await api("POST", `${path}/voice/consult`, { adviser_id: adviserId });
+    consulting(true);
+  });
+  act(".consult-complete", () => api("POST", `${path}/voice/consult/complete`));
+  act(".consult-cancel", async () => { await api("POST", `${path}/voice/consult/cancel`); consulting(false); });
 }
 
 function endPhone(contactId) {
@@ -304,6 +364,12 @@ function onPush(message) {
   if (type === "contact.offered" && payload.adviser_id === me.id) showOffer(id, payload.expires_at);
   if ((type === "contact.queued" || type === "contact.abandoned") && offer && offer.contactId === id) hideOffer();
   if (type === "contact.wrap_up" || type === "call.ended") endPhone(id);
+  if (type === "contact.transferred" && payload.adviser_id === me.id) { endPhone(id); closeTab(id); }
+  if (type === "call.consult_requested" && payload.adviser_id === me.id) showConsult(id);
+  if (type === "call.consult_ended" && payload.adviser_id === me.id) {
+    if (consultation === id) hideConsult();
+    if (payload.outcome === "cancelled") { endPhone(id); closeTab(id); }
+  }
   if (type === "contact.closed" || type === "contact.abandoned") { endPhone(id); closeTab(id); }
   if (type === "adviser.state_changed" && id === me.id) {
     me.state = payload.to; stateSelect.value = payload.to;

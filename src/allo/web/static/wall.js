@@ -90,10 +90,63 @@ function renderSites() {
 function renderContacts() {
   const queueName = new Map(data.queues.map((q) => [q.id, q.name]));
   const body = document.querySelector("#contacts tbody");
-  body.replaceChildren(...data.contacts.map((c) => el("tr", {},
+  body.replaceChildren(...data.contacts.map((c) => el("tr", { "data-contact": c.id },
     el("td", {}, c.id), el("td", {}, T["channel." + c.channel]), el("td", {}, queueName.get(c.queue_id)),
     el("td", {}, T["status." + c.status]), el("td", {}, c.adviser || "–"),
-    el("td", {}, new Date(c.since).toLocaleTimeString()))));
+    el("td", {}, new Date(c.since).toLocaleTimeString()),
+    el("td", {}, c.channel === "voice" && c.status === "in_progress"
+      ? el("button", { type: "button", class: "small listen-in", onclick: () => listenIn(c.id) }, T.listen_in)
+      : ""))));
+}
+
+// Silent listening: a receive-only connection to the media service, which sends the mix of
+// caller and adviser and forwards nothing from here (the server audits it).
+let listening = null;
+window.alloListening = () => listening;
+async function listenIn(contactId) {
+  stopListening();
+  const pc = new RTCPeerConnection({ iceServers: JSON.parse(root.dataset.ice || "[]") });
+  listening = { pc, contactId };
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  pc.ontrack = (event) => {
+    document.getElementById("listen-audio").srcObject = event.streams[0] || new MediaStream([event.track]);
+  };
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const answer = await api("POST", `/api/v1/contacts/${contactId}/voice/listen`, { sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    document.getElementById("listening").hidden = false;
+  } catch (e) { errorBox.textContent = e.message; stopListening(); }
+}
+
+function stopListening() {
+  if (listening) listening.pc.close();
+  listening = null;
+  document.getElementById("listening").hidden = true;
+}
+document.getElementById("listen-stop").addEventListener("click", stopListening);
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") resolve(); });
+    setTimeout(resolve, 3000);
+  });
+}
+
+async function renderRecordings() {
+  // Playback streams the file from the API, which writes the audit entry first.
+  const rows = await api("GET", "/api/v1/recordings");
+  const player = document.getElementById("recording-audio");
+  const body = document.querySelector("#recordings tbody");
+  body.replaceChildren(...rows.map((r) => el("tr", { "data-recording": r.id },
+    el("td", {}, `#${r.contact_id}`), el("td", {}, new Date(r.created_at).toLocaleString()),
+    el("td", {}, `${Math.round(r.duration_seconds)} s`), el("td", {}, r.paused_spans.length),
+    el("td", {}, new Date(r.expires_at).toLocaleDateString()),
+    el("td", {}, el("button", { type: "button", class: "small play-recording", onclick: () => {
+      player.hidden = false; player.src = `/api/v1/recordings/${r.id}/audio`; player.play().catch(() => {});
+    } }, T.play)))));
 }
 
 function renderAdvisers() {
@@ -142,6 +195,7 @@ async function refresh() {
   refreshTimer = null;
   data = await api("GET", "/api/v1/wall");
   renderEmail().catch(() => {});
+  renderRecordings().catch(() => {});
   for (const queue of data.queues) {
     const values = history.get(queue.id) || [];
     values.push(queue.waiting);

@@ -138,8 +138,9 @@
     const end = (text) => {
       if (current.ended) return;
       current.ended = true;
-      status.textContent = text;
+      if (!current.callback) status.textContent = text;
       hang.disabled = true;
+      callback.hidden = true;
       stream.getTracks().forEach((track) => track.stop());
       pc.close();
       if (current.socket) current.socket.close();
@@ -148,19 +149,31 @@
       if (current.token) await call("POST", "/public/v1/call/hangup", null, current.token).catch(() => {});
       end(T.call_ended);
     } }, T.hang_up);
+    // Virtual hold: leave the line and keep the place; the caller hears the farewell first.
+    const callback = el("button", { type: "button", id: "allo-callback", hidden: "", onclick: async () => {
+      error.textContent = "";
+      try {
+        await call("POST", "/public/v1/call/callback", null, current.token);
+        current.callback = true;
+        callback.hidden = true;
+        status.textContent = T.call_callback_done;
+      } catch (e) { error.textContent = e.message; }
+    } }, T.call_callback);
     pc.onconnectionstatechange = () => { if (pc.connectionState === "failed") end(T.call_ended); };
     pc.ontrack = (event) => { audio.srcObject = event.streams[0] || new MediaStream([event.track]); };
-    frame(el("div", { class: "allo-body", id: "allo-in-call" }, status, hang, error, audio));
+    frame(el("div", { class: "allo-body", id: "allo-in-call" }, status, hang, " ", callback, error, audio));
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
       const answer = await call("POST", `/public/v1/widget/${key}/calls`,
         { name: who, queue_id: queueId, sdp: pc.localDescription.sdp, ...site });
       current.token = answer.token;
+      current.contactId = answer.contact_id;
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
       status.textContent = T.call_waiting;
+      callback.hidden = !(config.topics.find((t) => t.queue_id === queueId) || {}).callback;
       current.socket = callStatus(answer.token, (s) => {
-        if (s === "in_progress") status.textContent = T.call_live;
+        if (s === "in_progress") { status.textContent = T.call_live; callback.hidden = true; }
         else if (["call_ended", "closed", "abandoned"].includes(s)) end(T.call_ended);
       });
     } catch (e) {

@@ -19,6 +19,7 @@ def tone(level: int, chunks: int = 1) -> Samples:
 @dataclass
 class FakeInbound:
     level: int
+    can_forward: bool = True
 
     def take(self) -> Samples:
         return tone(self.level)
@@ -89,3 +90,23 @@ def test_the_adviser_waits_for_the_recording_notice_and_pauses_are_silent(
     assert (frames[:per_tick] == [100, 200]).all()
     assert (frames[per_tick : 3 * per_tick] == 0).all()
     assert (frames[3 * per_tick :] == [100, 200]).all()
+
+
+def test_only_a_plain_two_party_call_forwards_its_frames_untouched(tmp_path: Path) -> None:
+    caller, adviser = FakeParty(100), FakeParty(200)
+    call = Call(1, 1, caller, [tone(1)], [], tone(7), None)  # type: ignore[arg-type]
+    call.join_adviser(adviser)  # type: ignore[arg-type]
+    assert not call.direct  # the welcome prompt is still to be heard
+    call.tick()
+    assert call.direct
+    call.held = True
+    assert not call.direct  # hold audio comes from the switchboard
+    call.held = False
+    supervisor = FakeParty(0)
+    call.add_listener(supervisor)  # type: ignore[arg-type]
+    assert not call.direct  # a supervisor hears the mix
+    call.remove_listener(supervisor)  # type: ignore[arg-type]
+    assert call.direct
+    recorded = Call(2, 1, caller, [], [], tone(7), tmp_path / "r.wav")  # type: ignore[arg-type]
+    recorded.join_adviser(adviser)  # type: ignore[arg-type]
+    assert recorded.talking and not recorded.direct  # the recorder needs decoded audio
