@@ -38,10 +38,17 @@ from allo.routing.policy import (
     RoutingPolicy,
     SiteOption,
 )
-from allo.routing.pool import AdviserEntry, ChannelFiling, Pool, QueueRecord, ewt_channel
+from allo.routing.pool import (
+    AdviserEntry,
+    ChannelFiling,
+    Pool,
+    QueueRecord,
+    contact_entry_live,
+    ewt_channel,
+)
 from allo.routing.quality import QualityBook
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
-from allo.routing.tiers import SiteSet, TierStep, step_at, tier_table
+from allo.routing.tiers import SiteSet, TierStep, step_span, tier_table
 from allo.routing.timers import Timer, TimerKind, Timers
 
 CHANNELS = tuple(Channel)
@@ -82,6 +89,8 @@ class RoutingEngine:
         self._advisers: dict[int, AdviserRecord] = {}
         self._contacts: dict[int, ContactRecord] = {}
         self._index = EligibilityIndex()
+        # Bumped whenever tier tables are dropped, so that steps cached on contacts are too.
+        self._tables_gen = 0
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
         self._unsettled: set[int] = set()
@@ -244,6 +253,7 @@ class RoutingEngine:
         self._groups = {name: frozenset(ids) for name, ids in groups.items()}
         for queue in self._queues.values():
             queue.tables.clear()
+        self._tables_gen += 1
 
     def _on_queue(self, event: ev.QueueConfigured) -> None:
         queue = self._queues.get(event.queue.id)
@@ -253,6 +263,7 @@ class RoutingEngine:
             return
         queue.queue, queue.policy = event.queue, event.policy
         queue.tables.clear()
+        self._tables_gen += 1
         for pool in queue.pools.values():
             pool.channels = event.policy.channels
             self._rebuild_members(pool)
@@ -263,7 +274,7 @@ class RoutingEngine:
     def _pool(self, queue: QueueRecord, language: str) -> Pool:
         pool = queue.pools.get(language)
         if pool is None:
-            pool = queue.pools[language] = Pool(queue, language, self._advisers, self._contacts)
+            pool = queue.pools[language] = Pool(queue, language, self._advisers)
             self._rebuild_members(pool)
             # A new pool has nobody waiting: filing its members is enough (and emits nothing,
             # so that a query may create one).
@@ -320,10 +331,10 @@ class RoutingEngine:
 
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
-            self._contacts[entry[3]]
+            entry[3]
             for cls in pool.classes.values()
             for entry in cls.heap
-            if pool.contact_entry_live(entry)
+            if contact_entry_live(entry)
         ]
         for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.arrival_seq)):
             if contact.phase is ContactPhase.WAITING:
@@ -588,7 +599,7 @@ class RoutingEngine:
     def _refresh(self, adviser: AdviserRecord) -> None:
         """The adviser may take more: give them waiting work first, then file them as free."""
         if adviser.ready:
-            while contact := best_contact(adviser, self._contacts, self._rules, self._step):
+            while contact := best_contact(adviser, self._rules, self._step):
                 self._leave_line(contact)
                 self._offer(contact, adviser)
         self._publish(adviser)
@@ -602,7 +613,7 @@ class RoutingEngine:
         adviser.version += 1
         if not adviser.ready:
             return
-        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version)
+        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version, adviser)
         rules = self._rules
         for channel, filing in adviser.filing:
             if adviser.can_take(channel, rules):
@@ -631,7 +642,7 @@ class RoutingEngine:
         contact.phase, contact.queue_seq = ContactPhase.WAITING, self._seq
         contact.pool.push_contact(
             (contact.channel, contact.option, contact.priority),
-            (contact.order_time, contact.arrival_seq, self._seq, contact.id),
+            (contact.order_time, contact.arrival_seq, self._seq, contact),
         )
         self._schedule_next_tier(contact)
 
@@ -665,8 +676,14 @@ class RoutingEngine:
         return table
 
     def _step(self, contact: ContactRecord) -> TierStep:
+        """The contact's tier step now, cached on it until its next tier is due (advisers who
+        look for work ask for it many times between two tier openings)."""
+        if contact.step_gen == self._tables_gen and self._now < contact.step_until:
+            return contact.step
         table = self._table(contact.pool.queue, contact.option)
-        return step_at(table, contact.tier_base, self._now)
+        step, until = step_span(table, contact.tier_base, self._now)
+        contact.step, contact.step_until, contact.step_gen = step, until, self._tables_gen
+        return step
 
     def _schedule_next_tier(self, contact: ContactRecord) -> None:
         contact.tier_gen += 1
@@ -715,6 +732,7 @@ class RoutingEngine:
                 self._tier_opened(contact)
             else:
                 contact.tier_base = self._now
+                contact.step_gen = -1
                 self._route_or_enqueue(contact)
 
     def _tier_opened(self, contact: ContactRecord) -> None:

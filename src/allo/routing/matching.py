@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules
 from allo.routing.pool import AdviserEntry, FreeHeap, Pool
-from allo.routing.state import AdviserRecord, ContactRecord
-from allo.routing.tiers import SiteSet, TierStep, allows
+from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
+from allo.routing.tiers import SiteSet, TierStep
 
 
 def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[FreeHeap]:
@@ -32,20 +32,15 @@ def _best_top(
     pool: Pool, channel: Channel, sites: SiteSet, rules: CapacityRules
 ) -> tuple[FreeHeap, AdviserEntry] | None:
     best: tuple[FreeHeap, AdviserEntry] | None = None
-    advisers = pool.advisers
     pop = heapq.heappop
     for heap in _heaps_at(pool, channel, sites):
         entries = heap.entries
         while entries:
             top = entries[0]
-            adviser = advisers.get(top[2])
+            adviser = top[4]
             # A live entry means "free for this channel"; checking again costs little and
             # keeps a bookkeeping slip from ever becoming an offer beyond capacity.
-            if (
-                adviser is not None
-                and adviser.version == top[3]
-                and adviser.can_take(channel, rules)
-            ):
+            if adviser.version == top[3] and adviser.can_take(channel, rules):
                 if best is None or top < best[1]:
                     best = (heap, top)
                 break
@@ -66,7 +61,7 @@ def best_adviser(
     while (best := _best_top(pool, channel, sites, rules)) is not None:
         heap, entry = best
         if entry[2] not in declined:
-            found = pool.advisers[entry[2]]
+            found = entry[4]
             break
         # Advisers who declined this contact are set aside, then put back for the others.
         skipped.append((heap, heapq.heappop(heap.entries)))
@@ -76,11 +71,11 @@ def best_adviser(
 
 
 ContactKey = tuple[bool, int, float, int]
+WAITING = ContactPhase.WAITING
 
 
 def best_contact(
     adviser: AdviserRecord,
-    contacts: dict[int, ContactRecord],
     rules: CapacityRules,
     step_of: Callable[[ContactRecord], TierStep],
 ) -> ContactRecord | None:
@@ -94,6 +89,9 @@ def best_contact(
     takes: dict[Channel, bool] = {}
     best: ContactRecord | None = None
     best_key: ContactKey | None = None
+    gap_fillers = rules.gap_fillers
+    site_id, adviser_id = adviser.site_id, adviser.id
+    pop = heapq.heappop
     for pool in adviser.pools:
         classes = pool.classes
         if not classes:
@@ -105,16 +103,23 @@ def best_contact(
                 can = takes[channel] = adviser.can_take(channel, rules)
             if not can:
                 continue
-            head = pool.head_contact(cls)
-            if head is None:
+            # The head of the class: stale entries (earlier stays in line) are dropped.
+            heap = cls.heap
+            while heap:
+                head = heap[0]
+                contact = head[3]
+                if contact.queue_seq == head[2] and contact.phase is WAITING:
+                    break
+                pop(heap)
+            else:
                 continue
-            key = (channel in rules.gap_fillers, -priority, head[0], head[1])
+            key = (channel in gap_fillers, -priority, head[0], head[1])
             if best_key is not None and key >= best_key:
                 continue
-            contact = contacts[head[3]]
-            if adviser.id in contact.declined or not allows(
-                step_of(contact).sites, adviser.site_id
-            ):
+            if adviser_id in contact.declined:
+                continue
+            sites = step_of(contact).sites
+            if sites is not None and site_id not in sites:
                 continue
             best, best_key = contact, key
     return best

@@ -19,20 +19,28 @@ from allo.routing.policy import AdviserSelection, RoutingPolicy, SiteOption
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import TierStep
 
-# (rank, available since, adviser id, version): smallest first. `rank` depends on the policy
-# (0 for longest idle, minus the skill or quality score, the load); the version tells stale
-# entries from live ones.
-AdviserEntry = tuple[float, float, int, int]
-# (place in line, arrival sequence, queue sequence, contact id): smallest first. The first two
+# (rank, available since, adviser id, version, adviser): smallest first. `rank` depends on the
+# policy (0 for longest idle, minus the skill or quality score, the load); the version tells
+# stale entries from live ones. The record itself comes last so that telling them apart needs
+# no lookup; comparisons never reach it, since (id, version) is unique within a heap.
+AdviserEntry = tuple[float, float, int, int, AdviserRecord]
+# (place in line, arrival sequence, queue sequence, contact): smallest first. The first two
 # never change for a contact (a callback or a missed offer keeps its place); the queue
-# sequence tells the live entry from those of earlier stays in line.
-ContactEntry = tuple[float, int, int, int]
+# sequence tells the live entry from those of earlier stays in line (and is unique, so the
+# record is never compared).
+ContactEntry = tuple[float, int, int, ContactRecord]
 ClassKey = tuple[Channel, SiteOption, int]
 
 
 def ewt_channel(channel: Channel) -> Channel:
     """Callbacks wait for the same advisers, in the same line, as calls."""
     return Channel.VOICE if channel is Channel.CALLBACK else channel
+
+
+def contact_entry_live(entry: ContactEntry) -> bool:
+    """Whether a line entry is the contact's current stay in line (not an earlier one)."""
+    contact = entry[3]
+    return contact.queue_seq == entry[2] and contact.phase is ContactPhase.WAITING
 
 
 class QueueRecord:
@@ -63,21 +71,15 @@ class QueueRecord:
 class FreeHeap:
     """Free advisers of one pool at one site for one channel, best first (stale entries too)."""
 
-    __slots__ = ("advisers", "entries", "limit")
+    __slots__ = ("entries", "limit")
 
-    def __init__(self, advisers: Mapping[int, AdviserRecord]) -> None:
-        self.advisers = advisers
+    def __init__(self) -> None:
         self.entries: list[AdviserEntry] = []
         self.limit = 16
 
     def compact(self) -> None:
         """Drop the stale entries (each member has at most one live entry per heap)."""
-        advisers = self.advisers
-        live = []
-        for entry in self.entries:
-            adviser = advisers.get(entry[2])
-            if adviser is not None and adviser.version == entry[3]:
-                live.append(entry)
+        live = [entry for entry in self.entries if entry[4].version == entry[3]]
         heapq.heapify(live)
         self.entries = live
 
@@ -122,7 +124,7 @@ class ChannelFiling:
 
     def push(self, shared: AdviserEntry, load: float) -> None:
         """File the adviser in every heap: `shared` is their entry at rank 0 (longest idle)."""
-        _, since, ident, version = shared
+        _, since, ident, version, adviser = shared
         push = heapq.heappush
         for heap in self.idle:
             entries = heap.entries
@@ -131,11 +133,11 @@ class ChannelFiling:
                 heap.compact()
         for heap, rank in self.ranked:
             entries = heap.entries
-            push(entries, (rank, since, ident, version))
+            push(entries, (rank, since, ident, version, adviser))
             if len(entries) > heap.limit:
                 heap.compact()
         if self.occupied:
-            loaded = shared if load == 0.0 else (load, since, ident, version)
+            loaded = shared if load == 0.0 else (load, since, ident, version, adviser)
             for heap in self.occupied:
                 entries = heap.entries
                 push(entries, loaded)
@@ -144,7 +146,7 @@ class ChannelFiling:
         for slot in self.quality:
             heap = slot.heap
             entries = heap.entries
-            push(entries, (slot.rank, since, ident, version))
+            push(entries, (slot.rank, since, ident, version, adviser))
             if len(entries) > heap.limit:
                 heap.compact()
 
@@ -165,7 +167,6 @@ class Pool:
         "advisers",
         "channels",
         "classes",
-        "contacts",
         "heaps",
         "in_service",
         "language",
@@ -181,11 +182,9 @@ class Pool:
         queue: QueueRecord,
         language: str,
         advisers: Mapping[int, AdviserRecord],
-        contacts: Mapping[int, ContactRecord],
     ) -> None:
-        # The engine's own tables, read to tell live heap entries from stale ones.
+        # The engine's adviser table.
         self.advisers = advisers
-        self.contacts = contacts
         self.queue = queue
         self.language = language
         self.channels = queue.policy.channels
@@ -222,7 +221,7 @@ class Pool:
         by_site = self.heaps.setdefault(channel, {})
         heap = by_site.get(site_id)
         if heap is None:
-            heap = by_site[site_id] = FreeHeap(self.advisers)
+            heap = by_site[site_id] = FreeHeap()
             heap.limit = self._limit(site_id)
         return heap
 
@@ -236,33 +235,10 @@ class Pool:
             if heap is not None:
                 heap.limit = self._limit(site_id)
 
-    def adviser_entry_live(self, entry: AdviserEntry) -> bool:
-        adviser = self.advisers.get(entry[2])
-        return adviser is not None and adviser.version == entry[3]
-
-    def contact_entry_live(self, entry: ContactEntry) -> bool:
-        contact = self.contacts.get(entry[3])
-        return (
-            contact is not None
-            and contact.queue_seq == entry[2]
-            and contact.phase is ContactPhase.WAITING
-        )
-
-    def top_adviser(self, heap: FreeHeap) -> AdviserEntry | None:
-        entries = heap.entries
-        advisers = self.advisers
-        while entries:
-            top = entries[0]
-            adviser = advisers.get(top[2])
-            if adviser is not None and adviser.version == top[3]:
-                return top
-            heapq.heappop(entries)
-        return None
-
     def head_contact(self, cls: ContactClass) -> ContactEntry | None:
         heap = cls.heap
         while heap:
-            if self.contact_entry_live(heap[0]):
+            if contact_entry_live(heap[0]):
                 return heap[0]
             heapq.heappop(heap)
         return None
@@ -274,7 +250,7 @@ class Pool:
         heapq.heappush(cls.heap, entry)
         cls.live += 1
         if len(cls.heap) > 2 * cls.live + 16:
-            cls.heap[:] = [held for held in cls.heap if self.contact_entry_live(held)]
+            cls.heap[:] = [held for held in cls.heap if contact_entry_live(held)]
             heapq.heapify(cls.heap)
         count_key = (ewt_channel(key[0]), key[2])
         self.waiting[count_key] = self.waiting.get(count_key, 0) + 1

@@ -11,6 +11,7 @@ from allo.routing.policy import CapacityRules, SiteOption
 
 if TYPE_CHECKING:
     from allo.routing.pool import ChannelFiling, Pool
+    from allo.routing.tiers import TierStep
 
 
 class ContactPhase(StrEnum):
@@ -114,6 +115,9 @@ class ContactRecord:
         "queue_seq",
         "service_site",
         "started_at",
+        "step",
+        "step_gen",
+        "step_until",
         "tier_base",
         "tier_gen",
     )
@@ -141,6 +145,11 @@ class ContactRecord:
         # Tier timers count from here (a booked callback starts afresh at its slot).
         self.tier_base = arrived_at
         self.tier_gen = 0
+        # The tier step in force, cached until `step_until` while the tables' generation is
+        # `step_gen` (the engine's; -1: not cached).
+        self.step: TierStep | None = None
+        self.step_until = 0.0
+        self.step_gen = -1
         self.phase = ContactPhase.WAITING
         self.queue_seq = -1
         self.adviser_id: int | None = None
