@@ -94,8 +94,9 @@ class RoutingEngine:
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
         self._unsettled: set[int] = set()
-        # Wait-estimate calibration over every queue, per channel (quiet queues lean on it).
-        self._calibration: dict[Channel, WaitCalibration] = {}
+        # Wait-estimate calibration over every queue, per channel and site option (quiet
+        # queues lean on it).
+        self._calibration: dict[tuple[Channel, SiteOption], WaitCalibration] = {}
         self._configuring = True
         self._seq = 0
         self._out: list[Decision] = []
@@ -171,7 +172,7 @@ class RoutingEngine:
             return 0.0
         ahead = waiting_ahead(pool, channel, queue.queue.priority + priority)
         raw = self._model_estimate(queue, pool, option, channel, ahead)
-        return None if raw is None else raw * self._wait_factor(queue, channel)
+        return None if raw is None else self._calibrated(queue, channel, option, raw)
 
     def _model_estimate(
         self, queue: QueueRecord, pool: Pool, option: SiteOption, channel: Channel, ahead: int
@@ -185,17 +186,21 @@ class RoutingEngine:
         table = self._table(queue, option)
         return estimate(table, pool, channel, ahead, aht, self._now, has_free)
 
-    def _wait_factor(self, queue: QueueRecord, channel: Channel) -> float:
+    def _calibrated(
+        self, queue: QueueRecord, channel: Channel, option: SiteOption, model: float
+    ) -> float:
         """The queue's correction of the model (ewt.py, calibration.py)."""
-        every_queue = self._calibration.get(ewt_channel(channel))
-        return queue.wait_calibration(channel).factor(every_queue)
+        every_queue = self._calibration.get((ewt_channel(channel), option))
+        return queue.wait_calibration(channel, option).correct(model, every_queue)
 
-    def _calibrate(self, queue: QueueRecord, channel: Channel, model: float, seen: float) -> None:
-        queue.wait_calibration(channel).record(model, seen)
-        every_queue = self._calibration.get(ewt_channel(channel))
+    def _calibrate(self, contact: ContactRecord, seen: float) -> None:
+        channel, option = contact.channel, contact.option
+        contact.pool.queue.wait_calibration(channel, option).record(contact.model_wait, seen)
+        key = (ewt_channel(channel), option)
+        every_queue = self._calibration.get(key)
         if every_queue is None:
-            every_queue = self._calibration[ewt_channel(channel)] = WaitCalibration()
-        every_queue.record(model, seen)
+            every_queue = self._calibration[key] = WaitCalibration()
+        every_queue.record(contact.model_wait, seen)
 
     def queue_status(self, queue_id: int) -> QueueStatus | None:
         queue = self._queues.get(queue_id)
@@ -530,9 +535,7 @@ class RoutingEngine:
         now = self._now
         if contact.model_wait >= 0.0:
             # First offer of a contact that was announced a wait: a calibration sample.
-            queue = contact.pool.queue
-            waited = now - contact.arrived_at
-            self._calibrate(queue, contact.channel, contact.model_wait, waited)
+            self._calibrate(contact, now - contact.arrived_at)
             contact.model_wait = -1.0
         contact.phase, contact.adviser_id = ContactPhase.OFFERED, adviser.id
         contact.offer_seq += 1
@@ -701,14 +704,14 @@ class RoutingEngine:
         )
         # The contact is in line already: the others ahead are all counted but itself.
         ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
-        factor = self._wait_factor(queue, contact.channel)
         estimates = []
         for number, option in enumerate(options):
             raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead)
             if number == 0 and raw is not None:
                 # Compared with the wait this contact will see, to calibrate later estimates.
                 contact.model_wait = raw
-            estimates.append(WaitEstimate(option, None if raw is None else raw * factor))
+            seconds = None if raw is None else self._calibrated(queue, contact.channel, option, raw)
+            estimates.append(WaitEstimate(option, seconds))
         self._out.append(AnnounceWait(contact.id, queue.queue.id, tuple(estimates)))
 
     # ------------------------------------------------------------------ timers

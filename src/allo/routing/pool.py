@@ -51,8 +51,8 @@ class QueueRecord:
         self.policy = policy
         # Exponentially weighted handling time per channel (talk + wrap-up).
         self.aht: dict[Channel, float] = {}
-        # Per channel, how the waits seen compare with the model's estimates.
-        self.calibration: dict[Channel, WaitCalibration] = {}
+        # Per channel and site option, how the waits seen compare with the model's estimates.
+        self.calibration: dict[tuple[Channel, SiteOption], WaitCalibration] = {}
         self.pools: dict[str, Pool] = {}
         # Tier tables per site option, computed on first use; cleared when sites change.
         self.tables: dict[SiteOption, tuple[TierStep, ...]] = {}
@@ -60,8 +60,8 @@ class QueueRecord:
     def handling_time(self, channel: Channel) -> float:
         return self.aht.get(ewt_channel(channel), self.policy.default_aht)
 
-    def wait_calibration(self, channel: Channel) -> WaitCalibration:
-        key = ewt_channel(channel)
+    def wait_calibration(self, channel: Channel, option: SiteOption) -> WaitCalibration:
+        key = (ewt_channel(channel), option)
         held = self.calibration.get(key)
         if held is None:
             held = self.calibration[key] = WaitCalibration()
