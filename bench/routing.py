@@ -215,7 +215,7 @@ class Day:
         """The arrival rate now relative to the mean: linear between the middles of the hours,
         scaled so that each hour still brings its planned volume on average."""
         position = now / self.hour - 0.5
-        low = min(max(int(math.floor(position)), 0), len(self.profile) - 1)
+        low = min(max(math.floor(position), 0), len(self.profile) - 1)
         high = min(low + 1, len(self.profile) - 1)
         weight = min(max(position - low, 0.0), 1.0)
         value = self.profile[low] + (self.profile[high] - self.profile[low]) * weight

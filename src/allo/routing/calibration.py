@@ -26,11 +26,14 @@ class WaitCalibration:
     """Exponentially weighted means of the model's estimate x and the wait seen y, of x² and
     x·y: the least-squares line through them is the correction."""
 
-    __slots__ = ("mean_x", "mean_xx", "mean_xy", "mean_y", "samples")
+    __slots__ = ("mean_x", "mean_xx", "mean_xy", "mean_y", "offset", "samples", "slope")
 
     def __init__(self) -> None:
         self.mean_x = self.mean_y = self.mean_xx = self.mean_xy = 0.0
         self.samples = 0
+        # The line, refitted at each sample (estimates are asked for more often than waits
+        # are seen).
+        self.offset, self.slope = 0.0, 1.0
 
     def record(self, predicted: float, actual: float) -> None:
         if self.samples == 0:
@@ -43,9 +46,13 @@ class WaitCalibration:
             self.mean_xx += a * (predicted * predicted - self.mean_xx)
             self.mean_xy += a * (predicted * actual - self.mean_xy)
         self.samples += 1
+        self.offset, self.slope = self._fit()
 
     def line(self) -> tuple[float, float]:
         """(offset, slope) of the correction; the identity before any sample."""
+        return self.offset, self.slope
+
+    def _fit(self) -> tuple[float, float]:
         if self.samples == 0 or self.mean_x <= 0.0:
             return 0.0, 1.0
         low, high = CALIBRATION_BOUNDS
@@ -59,9 +66,9 @@ class WaitCalibration:
 
     def correct(self, model: float, fallback: WaitCalibration | None = None) -> float:
         """The corrected estimate; this class's line is phased in from `fallback`'s."""
-        offset, slope = self.line()
+        offset, slope = self.offset, self.slope
         if fallback is not None and self.samples < CALIBRATION_WARMUP:
-            prior_offset, prior_slope = fallback.line()
+            prior_offset, prior_slope = fallback.offset, fallback.slope
             phase_in = self.samples / CALIBRATION_WARMUP
             offset = prior_offset + (offset - prior_offset) * phase_in
             slope = prior_slope + (slope - prior_slope) * phase_in

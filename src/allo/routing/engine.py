@@ -5,6 +5,7 @@ drive the very same code (DESIGN.md, principle 1).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,12 +40,13 @@ from allo.routing.policy import (
     SiteOption,
 )
 from allo.routing.pool import (
+    EWT_CHANNEL,
     AdviserEntry,
     ChannelFiling,
+    FreeHeap,
     Pool,
     QueueRecord,
     contact_entry_live,
-    ewt_channel,
 )
 from allo.routing.quality import QualityBook
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
@@ -52,6 +54,7 @@ from allo.routing.tiers import SiteSet, TierStep, step_span, tier_table
 from allo.routing.timers import Timer, TimerKind, Timers
 
 CHANNELS = tuple(Channel)
+CALLBACK = Channel.CALLBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class RoutingEngine:
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
         self._unsettled: set[int] = set()
+        # Free heaps to take out of the filings once the event is handled (pool.FreeHeap).
+        self._cooling: list[FreeHeap] = []
         # Wait-estimate calibration over every queue, per channel and site option (quiet
         # queues lean on it).
         self._calibration: dict[tuple[Channel, SiteOption], WaitCalibration] = {}
@@ -146,6 +151,8 @@ class RoutingEngine:
         if handler is None:
             raise TypeError(f"not a routing event: {event!r}")
         handler(event)
+        if self._cooling:
+            self._cool_heaps()
         return self._out
 
     def next_timer_at(self) -> float | None:
@@ -190,13 +197,13 @@ class RoutingEngine:
         self, queue: QueueRecord, channel: Channel, option: SiteOption, model: float
     ) -> float:
         """The queue's correction of the model (ewt.py, calibration.py)."""
-        every_queue = self._calibration.get((ewt_channel(channel), option))
+        every_queue = self._calibration.get((EWT_CHANNEL[channel], option))
         return queue.wait_calibration(channel, option).correct(model, every_queue)
 
     def _calibrate(self, contact: ContactRecord, seen: float) -> None:
         channel, option = contact.channel, contact.option
         contact.pool.queue.wait_calibration(channel, option).record(contact.model_wait, seen)
-        key = (ewt_channel(channel), option)
+        key = (EWT_CHANNEL[channel], option)
         every_queue = self._calibration.get(key)
         if every_queue is None:
             every_queue = self._calibration[key] = WaitCalibration()
@@ -279,7 +286,9 @@ class RoutingEngine:
     def _pool(self, queue: QueueRecord, language: str) -> Pool:
         pool = queue.pools.get(language)
         if pool is None:
-            pool = queue.pools[language] = Pool(queue, language, self._advisers)
+            pool = queue.pools[language] = Pool(
+                queue, language, self._advisers, self._cooling, self._warm
+            )
             self._rebuild_members(pool)
             # A new pool has nobody waiting: filing its members is enough (and emits nothing,
             # so that a query may create one).
@@ -315,24 +324,69 @@ class RoutingEngine:
         self._unsettled.clear()
 
     def _filing(self, adviser: AdviserRecord) -> list[tuple[Channel, ChannelFiling]]:
-        """Where the adviser goes when free for a channel: one heap per pool, at their site."""
+        """Where the adviser goes when free for a channel: one heap per pool, at their site
+        (but for cold heaps, rebuilt when next asked)."""
         filing = {channel: ChannelFiling() for channel in CHANNELS}
         for pool in adviser.pools:
-            selection = pool.queue.policy.selection
-            static = 0.0
-            if selection is AdviserSelection.MOST_SKILLED:
-                static = -float(pool.members[adviser.id])
-            elif selection is AdviserSelection.BEST_QUALITY:
-                static = -self._quality_score(adviser.id, pool.queue)
             for channel in CHANNELS:
                 if channel in pool.channels:
                     heap = pool.free_heap(channel, adviser.site_id)
-                    filing[channel].add(heap, pool, selection, static)
+                    if not heap.cold:
+                        self._file_in(filing[channel], adviser, heap)
         return [
             (channel, held)
             for channel, held in filing.items()
             if held.idle or held.ranked or held.occupied or held.quality
         ]
+
+    def _file_in(self, filing: ChannelFiling, adviser: AdviserRecord, heap: FreeHeap) -> float:
+        """Add the heap to the adviser's filing for its channel; returns their fixed rank
+        there (0 when the rank is the time idle or the load)."""
+        pool = heap.pool
+        selection = pool.queue.policy.selection
+        static = 0.0
+        if selection is AdviserSelection.MOST_SKILLED:
+            static = -float(pool.members[adviser.id])
+        elif selection is AdviserSelection.BEST_QUALITY:
+            static = -self._quality_score(adviser.id, pool.queue)
+        filing.add(heap, pool, selection, static)
+        return static
+
+    def _cool_heaps(self) -> None:
+        """Take the heaps nobody asked lately out of their members' filings (pool.py)."""
+        for heap in self._cooling:
+            pool = heap.pool
+            if heap.cold or pool.heaps.get(heap.channel, {}).get(heap.site_id) is not heap:
+                continue  # cooled already, or dropped when the pool was rebuilt
+            heap.cold = True
+            heap.entries = []
+            for adviser_id in pool.site_members.get(heap.site_id, ()):
+                for channel, filing in self._advisers[adviser_id].filing:
+                    if channel is heap.channel:
+                        filing.remove(heap)
+        self._cooling.clear()
+
+    def _warm(self, heap: FreeHeap) -> None:
+        """A cold heap is asked for an adviser: file its members in it again, and push the
+        free ones (with the rank and version `_publish` would have pushed)."""
+        heap.cold, heap.quiet = False, 0
+        pool, channel, rules = heap.pool, heap.channel, self._rules
+        selection = pool.queue.policy.selection
+        entries: list[AdviserEntry] = []
+        for adviser_id in pool.site_members.get(heap.site_id, ()):
+            adviser = self._advisers[adviser_id]
+            filing = next((held for ch, held in adviser.filing if ch is channel), None)
+            if filing is None:
+                filing = ChannelFiling()
+                adviser.filing.append((channel, filing))
+            rank = self._file_in(filing, adviser, heap)
+            if adviser.ready and adviser.can_take(channel, rules):
+                if selection is AdviserSelection.LEAST_OCCUPIED:
+                    rank = float(adviser.live_load + adviser.fill_load)
+                since, version = adviser.available_since, adviser.version
+                entries.append((rank, since, adviser.id, version, adviser))
+        heapq.heapify(entries)
+        heap.entries = entries
 
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
@@ -438,7 +492,7 @@ class RoutingEngine:
         if contact is None or contact.phase is not ContactPhase.IN_PROGRESS:
             return self._ignore(event, "contact is not in progress")
         queue = contact.pool.queue
-        channel = Channel.VOICE if contact.channel is Channel.CALLBACK else contact.channel
+        channel = EWT_CHANNEL[contact.channel]
         handled = self._now - contact.started_at
         queue.aht[channel] = ewma(queue.aht.get(channel), handled, self._aht_alpha)
         assert contact.adviser_id is not None
@@ -548,7 +602,7 @@ class RoutingEngine:
         expires = now + contact.pool.queue.policy.offer_timeout
         self._timers.add(expires, TimerKind.OFFER_EXPIRY, contact.id, contact.offer_seq)
         queue_id = contact.pool.queue_id
-        if contact.channel is Channel.CALLBACK:
+        if contact.channel is CALLBACK:
             self._out.append(StartCallback(contact.id, adviser.id, queue_id, expires))
         else:
             self._out.append(

@@ -34,6 +34,9 @@ def _best_top(
     best: tuple[FreeHeap, AdviserEntry] | None = None
     pop = heapq.heappop
     for heap in _heaps_at(pool, channel, sites):
+        heap.quiet = 0
+        if heap.cold:
+            pool.warm(heap)
         entries = heap.entries
         while entries:
             top = entries[0]

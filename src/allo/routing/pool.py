@@ -10,7 +10,7 @@ waiting contacts sit in one heap per (channel, site option, priority), ordered b
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from allo.domain.channels import Channel
 from allo.domain.queues import Queue
@@ -30,11 +30,18 @@ AdviserEntry = tuple[float, float, int, int, AdviserRecord]
 # record is never compared).
 ContactEntry = tuple[float, int, int, ContactRecord]
 ClassKey = tuple[Channel, SiteOption, int]
+# The site id under which per-site counts keep their sum over every site.
+ALL_SITES = -1
+
+
+# Callbacks wait for the same advisers, in the same line, as calls (a table: an enum member
+# looked up on its class costs more than a dict read on the hot paths).
+EWT_CHANNEL: dict[Channel, Channel] = {channel: channel for channel in Channel}
+EWT_CHANNEL[Channel.CALLBACK] = Channel.VOICE
 
 
 def ewt_channel(channel: Channel) -> Channel:
-    """Callbacks wait for the same advisers, in the same line, as calls."""
-    return Channel.VOICE if channel is Channel.CALLBACK else channel
+    return EWT_CHANNEL[channel]
 
 
 def contact_entry_live(entry: ContactEntry) -> bool:
@@ -58,30 +65,54 @@ class QueueRecord:
         self.tables: dict[SiteOption, tuple[TierStep, ...]] = {}
 
     def handling_time(self, channel: Channel) -> float:
-        return self.aht.get(ewt_channel(channel), self.policy.default_aht)
+        return self.aht.get(EWT_CHANNEL[channel], self.policy.default_aht)
 
     def wait_calibration(self, channel: Channel, option: SiteOption) -> WaitCalibration:
-        key = (ewt_channel(channel), option)
+        key = (EWT_CHANNEL[channel], option)
         held = self.calibration.get(key)
         if held is None:
             held = self.calibration[key] = WaitCalibration()
         return held
 
 
+# A heap compacted this many times without being asked for an adviser in between goes cold.
+COLD_AFTER = 2
+# Stale entries a heap may hold beyond twice its members before it is compacted.
+COMPACT_SLACK = 16
+
+
 class FreeHeap:
-    """Free advisers of one pool at one site for one channel, best first (stale entries too)."""
+    """Free advisers of one pool at one site for one channel, best first (stale entries too).
 
-    __slots__ = ("entries", "limit")
+    A heap nobody asks (a queue that takes callbacks nobody requests, a quiet queue) would
+    still get an entry every time one of its members frees up. So a heap is born *cold*: in
+    no member's filing, empty, and built from its members the first time it is asked. Once
+    it has been compacted COLD_AFTER times with no question in between it goes cold again:
+    the engine takes it out of its members' filings and empties it. Both cost one pass over
+    its members at its site, paid for by the pushes saved.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("channel", "cold", "entries", "limit", "pool", "quiet", "site_id")
+
+    def __init__(self, pool: Pool, channel: Channel, site_id: int) -> None:
+        self.pool = pool
+        self.channel = channel
+        self.site_id = site_id
         self.entries: list[AdviserEntry] = []
-        self.limit = 16
+        self.limit = COMPACT_SLACK
+        self.cold = True
+        # Compactions since it was last asked.
+        self.quiet = 0
 
     def compact(self) -> None:
         """Drop the stale entries (each member has at most one live entry per heap)."""
         live = [entry for entry in self.entries if entry[4].version == entry[3]]
         heapq.heapify(live)
         self.entries = live
+        self.quiet += 1
+        if self.quiet == COLD_AFTER:
+            # Cooled by the engine once the event is handled (filings are being walked now).
+            self.pool.cooling.append(self)
 
 
 class QualitySlot:
@@ -121,6 +152,12 @@ class ChannelFiling:
             self.idle.append(heap)
         else:
             self.ranked.append((heap, static))
+
+    def remove(self, heap: FreeHeap) -> None:
+        self.idle = [held for held in self.idle if held is not heap]
+        self.ranked = [held for held in self.ranked if held[0] is not heap]
+        self.occupied = [held for held in self.occupied if held is not heap]
+        self.quality = [held for held in self.quality if held.heap is not heap]
 
     def push(self, shared: AdviserEntry, load: float) -> None:
         """File the adviser in every heap: `shared` is their entry at rank 0 (longest idle)."""
@@ -167,6 +204,7 @@ class Pool:
         "advisers",
         "channels",
         "classes",
+        "cooling",
         "heaps",
         "in_service",
         "language",
@@ -175,6 +213,7 @@ class Pool:
         "site_members",
         "starts",
         "waiting",
+        "warm",
     )
 
     def __init__(
@@ -182,15 +221,21 @@ class Pool:
         queue: QueueRecord,
         language: str,
         advisers: Mapping[int, AdviserRecord],
+        cooling: list[FreeHeap],
+        warm: Callable[[FreeHeap], None],
     ) -> None:
-        # The engine's adviser table.
+        # The engine's adviser table, its list of heaps to cool after the event, and how it
+        # rebuilds a cold heap when it is asked again.
         self.advisers = advisers
+        self.cooling = cooling
+        self.warm = warm
         self.queue = queue
         self.language = language
         self.channels = queue.policy.channels
         # Member adviser id -> skill score (sum of levels on what the queue requires).
         self.members: dict[int, int] = {}
-        self.site_members: dict[int, int] = {}
+        # Member ids per site (a cold heap is rebuilt from them).
+        self.site_members: dict[int, dict[int, None]] = {}
         # Free members per channel, then per site.
         self.heaps: dict[Channel, dict[int, FreeHeap]] = {}
         # Only classes with waiting contacts are kept, so an adviser's scan stays short.
@@ -198,6 +243,7 @@ class Pool:
         # Waiting contacts per (channel, priority) and contacts in service per (channel, site):
         # the inputs of the wait estimate.
         self.waiting: dict[tuple[Channel, int], int] = {}
+        # Site ALL_SITES holds the sums over every site.
         self.in_service: dict[tuple[Channel, int], int] = {}
         # Decaying rate of service starts per (channel, site): [rate, time of last start].
         self.starts: dict[tuple[Channel, int], list[float]] = {}
@@ -208,26 +254,26 @@ class Pool:
 
     def add_member(self, adviser_id: int, site_id: int, score: int) -> None:
         if adviser_id not in self.members:
-            self.site_members[site_id] = self.site_members.get(site_id, 0) + 1
+            self.site_members.setdefault(site_id, {})[adviser_id] = None
             self._set_limits(site_id)
         self.members[adviser_id] = score
 
     def remove_member(self, adviser_id: int, site_id: int) -> None:
         if self.members.pop(adviser_id, None) is not None:
-            self.site_members[site_id] -= 1
+            del self.site_members[site_id][adviser_id]
             self._set_limits(site_id)
 
     def free_heap(self, channel: Channel, site_id: int) -> FreeHeap:
         by_site = self.heaps.setdefault(channel, {})
         heap = by_site.get(site_id)
         if heap is None:
-            heap = by_site[site_id] = FreeHeap()
+            heap = by_site[site_id] = FreeHeap(self, channel, site_id)
             heap.limit = self._limit(site_id)
         return heap
 
     def _limit(self, site_id: int) -> int:
         # Each member has at most one live entry per heap; past twice that, compact.
-        return 2 * self.site_members.get(site_id, 0) + 16
+        return 2 * len(self.site_members.get(site_id, ())) + COMPACT_SLACK
 
     def _set_limits(self, site_id: int) -> None:
         for by_site in self.heaps.values():
@@ -252,7 +298,7 @@ class Pool:
         if len(cls.heap) > 2 * cls.live + 16:
             cls.heap[:] = [held for held in cls.heap if contact_entry_live(held)]
             heapq.heapify(cls.heap)
-        count_key = (ewt_channel(key[0]), key[2])
+        count_key = (EWT_CHANNEL[key[0]], key[2])
         self.waiting[count_key] = self.waiting.get(count_key, 0) + 1
 
     def contact_left(self, key: ClassKey) -> None:
@@ -261,9 +307,10 @@ class Pool:
         cls.live -= 1
         if cls.live == 0:
             del self.classes[key]
-        count_key = (ewt_channel(key[0]), key[2])
+        count_key = (EWT_CHANNEL[key[0]], key[2])
         self.waiting[count_key] -= 1
 
     def service_changed(self, channel: Channel, site_id: int, delta: int) -> None:
-        key = (ewt_channel(channel), site_id)
-        self.in_service[key] = self.in_service.get(key, 0) + delta
+        wanted = EWT_CHANNEL[channel]
+        for key in ((wanted, site_id), (wanted, ALL_SITES)):
+            self.in_service[key] = self.in_service.get(key, 0) + delta

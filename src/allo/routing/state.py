@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from allo.domain.advisers import Adviser
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules, SiteOption
+from allo.routing.tiers import UNCACHED_STEP, TierStep
 
 if TYPE_CHECKING:
     from allo.routing.pool import ChannelFiling, Pool
-    from allo.routing.tiers import TierStep
 
 
 class ContactPhase(StrEnum):
@@ -147,7 +147,7 @@ class ContactRecord:
         self.tier_gen = 0
         # The tier step in force, cached until `step_until` while the tables' generation is
         # `step_gen` (the engine's; -1: not cached).
-        self.step: TierStep | None = None
+        self.step: TierStep = UNCACHED_STEP
         self.step_until = 0.0
         self.step_gen = -1
         self.phase = ContactPhase.WAITING

@@ -22,6 +22,10 @@ class TierStep:
         self.number = number
 
 
+# Placeholder for a step not computed yet (never used as one: its generation is -1).
+UNCACHED_STEP = TierStep(0.0, frozenset(), 0)
+
+
 def union(a: SiteSet, b: SiteSet) -> SiteSet:
     return None if a is None or b is None else a | b
 
