@@ -182,12 +182,27 @@ class RoutingEngine:
         return None if raw is None else self._calibrated(queue, channel, option, raw)
 
     def _model_estimate(
-        self, queue: QueueRecord, pool: Pool, option: SiteOption, channel: Channel, ahead: int
+        self,
+        queue: QueueRecord,
+        pool: Pool,
+        option: SiteOption,
+        channel: Channel,
+        ahead: int,
+        free: dict[SiteSet, bool] | None = None,
     ) -> float | None:
-        """The model's estimate, before the queue's calibration against observed waits."""
+        """The model's estimate, before the queue's calibration against observed waits.
+
+        `free` remembers which sets of sites have a free adviser, across the options of one
+        announcement (they share most of their tiers).
+        """
+        known = {} if free is None else free
 
         def has_free(sites: SiteSet) -> bool:
-            return best_adviser(pool, channel, sites, frozenset(), self._rules) is not None
+            held = known.get(sites)
+            if held is None:
+                found = best_adviser(pool, channel, sites, frozenset(), self._rules)
+                held = known[sites] = found is not None
+            return held
 
         aht = queue.handling_time(channel)
         table = self._table(queue, option)
@@ -759,8 +774,9 @@ class RoutingEngine:
         # The contact is in line already: the others ahead are all counted but itself.
         ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
         estimates = []
+        free: dict[SiteSet, bool] = {}
         for number, option in enumerate(options):
-            raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead)
+            raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead, free)
             if number == 0 and raw is not None:
                 # Compared with the wait this contact will see, to calibrate later estimates.
                 contact.model_wait = raw
