@@ -43,6 +43,7 @@ from allo.routing.pool import (
     EWT_CHANNEL,
     AdviserEntry,
     ChannelFiling,
+    ContactClass,
     FreeHeap,
     Pool,
     QueueRecord,
@@ -671,7 +672,9 @@ class RoutingEngine:
     def _refresh(self, adviser: AdviserRecord) -> None:
         """The adviser may take more: give them waiting work first, then file them as free."""
         if adviser.ready:
-            while contact := best_contact(adviser, self._rules, self._step):
+            while contact := best_contact(
+                adviser, self._rules, self._step, self._reach, self._tables_gen
+            ):
                 self._leave_line(contact)
                 self._offer(contact, adviser)
         self._publish(adviser)
@@ -746,6 +749,11 @@ class RoutingEngine:
         if table is None:
             table = queue.tables[option] = tier_table(queue.policy.tiers, option, self._groups)
         return table
+
+    def _reach(self, cls: ContactClass) -> SiteSet:
+        """Every site a class's contacts may ever be answered from: its last tier (tiers only
+        ever add sites)."""
+        return self._table(cls.pool.queue, cls.option)[-1].sites
 
     def _step(self, contact: ContactRecord) -> TierStep:
         """The contact's tier step now, cached on it until its next tier is due (advisers who

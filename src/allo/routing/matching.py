@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterable
 
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules
-from allo.routing.pool import AdviserEntry, FreeHeap, Pool
+from allo.routing.pool import AdviserEntry, ContactClass, ContactEntry, FreeHeap, Pool
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import SiteSet, TierStep
+
+# Stale entries popped off a heap's top before the rest of it is compacted instead.
+STALE_POPS = 4
 
 
 def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[FreeHeap]:
@@ -34,10 +37,10 @@ def _best_top(
     best: tuple[FreeHeap, AdviserEntry] | None = None
     pop = heapq.heappop
     for heap in _heaps_at(pool, channel, sites):
-        heap.quiet = 0
         if heap.cold:
             pool.warm(heap)
         entries = heap.entries
+        popped = 0
         while entries:
             top = entries[0]
             adviser = top[4]
@@ -47,7 +50,16 @@ def _best_top(
                 if best is None or top < best[1]:
                     best = (heap, top)
                 break
+            popped += 1
+            if popped == STALE_POPS and len(entries) > STALE_POPS:
+                # Stale entries piled up (their advisers took work elsewhere): one pass
+                # drops them all, where popping them one by one costs a walk down the heap
+                # each, through memory long out of the caches.
+                heap.compact()
+                entries = heap.entries
+                continue
             pop(entries)
+        heap.quiet = 0
     return best
 
 
@@ -73,56 +85,76 @@ def best_adviser(
     return found
 
 
-ContactKey = tuple[bool, int, float, int]
 WAITING = ContactPhase.WAITING
+
+
+def _head(heap: list[ContactEntry]) -> ContactEntry | None:
+    """The head of a class's line; stale entries (earlier stays in line) are dropped."""
+    while heap:
+        head = heap[0]
+        contact = head[3]
+        if contact.queue_seq == head[2] and contact.phase is WAITING:
+            return head
+        heapq.heappop(heap)
+    return None
 
 
 def best_contact(
     adviser: AdviserRecord,
     rules: CapacityRules,
     step_of: Callable[[ContactRecord], TierStep],
+    reach_of: Callable[[ContactClass], SiteSet],
+    tables_gen: int,
 ) -> ContactRecord | None:
     """The waiting contact the adviser should take next, across every pool they belong to.
 
     Order: live channels before gap fillers (emails), then priority, then place in line.
     Only the head of each class is looked at: within a class, the contact who waited longest
-    is also the one whose tiers allow the most sites.
+    is also the one whose tiers allow the most sites. A class is skipped before its head is
+    looked at when its rank (channel kind, priority) cannot beat the best found so far, or
+    when no tier of it will ever reach the adviser's site (`reach_of`, cached on the class
+    for the tables' generation `tables_gen`).
     """
     # Most pools have nobody waiting: what the adviser can take is asked only when needed.
     takes: dict[Channel, bool] = {}
     best: ContactRecord | None = None
-    best_key: ContactKey | None = None
+    # The best's rank and place: (gap filler, minus priority, place in line, arrival seq).
+    best_gap, best_rank, best_place, best_seq = True, 0, 0.0, 0
     gap_fillers = rules.gap_fillers
     site_id, adviser_id = adviser.site_id, adviser.id
-    pop = heapq.heappop
     for pool in adviser.pools:
-        classes = pool.classes
-        if not classes:
-            continue
-        for cls in classes.values():
-            channel, _, priority = cls.key
+        # Only classes with contacts waiting are kept: most pools have none.
+        for cls in pool.classes.values():
+            channel = cls.channel
             can = takes.get(channel)
             if can is None:
                 can = takes[channel] = adviser.can_take(channel, rules)
             if not can:
                 continue
-            # The head of the class: stale entries (earlier stays in line) are dropped.
-            heap = cls.heap
-            while heap:
-                head = heap[0]
-                contact = head[3]
-                if contact.queue_seq == head[2] and contact.phase is WAITING:
-                    break
-                pop(heap)
-            else:
+            gap, rank = channel in gap_fillers, -cls.priority
+            if best is not None and (gap, rank) > (best_gap, best_rank):
                 continue
-            key = (channel in gap_fillers, -priority, head[0], head[1])
-            if best_key is not None and key >= best_key:
+            if cls.reach_gen != tables_gen:
+                cls.reach, cls.reach_gen = reach_of(cls), tables_gen
+            reach = cls.reach
+            if reach is not None and site_id not in reach:
+                continue
+            head = _head(cls.heap)
+            if head is None:
+                continue
+            contact = head[3]
+            if best is not None and (gap, rank, head[0], head[1]) >= (
+                best_gap,
+                best_rank,
+                best_place,
+                best_seq,
+            ):
                 continue
             if adviser_id in contact.declined:
                 continue
             sites = step_of(contact).sites
             if sites is not None and site_id not in sites:
                 continue
-            best, best_key = contact, key
+            best = contact
+            best_gap, best_rank, best_place, best_seq = gap, rank, head[0], head[1]
     return best

@@ -17,7 +17,7 @@ from allo.domain.queues import Queue
 from allo.routing.calibration import WaitCalibration
 from allo.routing.policy import AdviserSelection, RoutingPolicy, SiteOption
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
-from allo.routing.tiers import TierStep
+from allo.routing.tiers import SiteSet, TierStep
 
 # (rank, available since, adviser id, version, adviser): smallest first. `rank` depends on the
 # policy (0 for longest idle, minus the skill or quality score, the load); the version tells
@@ -191,12 +191,29 @@ class ChannelFiling:
 class ContactClass:
     """Waiting contacts of one channel, option and priority, first come first served."""
 
-    __slots__ = ("heap", "key", "live")
+    __slots__ = (
+        "channel",
+        "heap",
+        "key",
+        "live",
+        "option",
+        "pool",
+        "priority",
+        "reach",
+        "reach_gen",
+    )
 
-    def __init__(self, key: ClassKey) -> None:
+    def __init__(self, pool: Pool, key: ClassKey) -> None:
+        self.pool = pool
         self.key = key
+        self.channel, self.option, self.priority = key
         self.heap: list[ContactEntry] = []
         self.live = 0
+        # Every site its contacts may ever be answered from (the last tier), valid while the
+        # engine's tier tables are of generation `reach_gen`: advisers elsewhere skip the
+        # class without looking at its contacts.
+        self.reach: SiteSet = None
+        self.reach_gen = -1
 
 
 class Pool:
@@ -292,7 +309,7 @@ class Pool:
     def push_contact(self, key: ClassKey, entry: ContactEntry) -> None:
         cls = self.classes.get(key)
         if cls is None:
-            cls = self.classes[key] = ContactClass(key)
+            cls = self.classes[key] = ContactClass(self, key)
         heapq.heappush(cls.heap, entry)
         cls.live += 1
         if len(cls.heap) > 2 * cls.live + 16:
