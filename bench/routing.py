@@ -430,7 +430,8 @@ class Driver:
         sigma = self.traffic.aht_sigma
         handling = self.rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
         weight = dict((c[0], c[3]) for c in CHANNEL_MIX)[channel]
-        if self.now >= self.measure_after:
+        day = self.traffic.day
+        if self.now >= self.measure_after and (day is None or self.now < day.length):
             self.run.busy_time += handling * weight
         self.at(self.now + handling, lambda: self.finish(contact_id))
         return OfferAccepted(contact_id, adviser_id)
@@ -457,18 +458,30 @@ class Throughput:
     mean_us: float  # CPU time per event, replayed
 
 
+# Replays of the stream; the fastest is kept (see `replay`).
+REPLAYS = 3
+
+
 def replay(centre: Centre, run: Run) -> tuple[int, int, float]:
-    """Feed the recorded stream to a fresh engine; (events, decisions, CPU s) measured."""
-    engine = centre.engine()
-    handle = engine.handle
-    for event, now in run.stream[: run.measured_from]:
-        handle(event, now)
+    """Feed the recorded stream to fresh engines; (events, decisions, CPU s) measured.
+
+    The measured part is replayed REPLAYS times, each time on a fresh engine brought to the
+    same state by the warm-up part, and the fastest replay is kept: the engine does the same
+    work each time, and the slower replays are the ones other processes on this shared
+    two-core machine evicted from the caches or the core (CPU time does not exclude that).
+    """
     measured = run.stream[run.measured_from :]
-    decisions = 0
-    started = time.thread_time_ns()
-    for event, now in measured:
-        decisions += len(handle(event, now))
-    return len(measured), decisions, (time.thread_time_ns() - started) / 1e9
+    fastest, decisions = math.inf, 0
+    for _ in range(REPLAYS):
+        handle = centre.engine().handle
+        for event, now in run.stream[: run.measured_from]:
+            handle(event, now)
+        decisions = 0
+        started = time.thread_time_ns()
+        for event, now in measured:
+            decisions += len(handle(event, now))
+        fastest = min(fastest, (time.thread_time_ns() - started) / 1e9)
+    return len(measured), decisions, fastest
 
 
 def throughput(advisers: int, events: int, seed: int, warm_up: float) -> Throughput:
@@ -561,9 +574,10 @@ def ewt_accuracy(events: int, seed: int, day: Day | None) -> EwtAccuracy:
     waits = [run.waited[c] for c in done]
     predicted = [run.predicted.get(c, 0.0) for c in done]
     errors = [abs(p - w) for p, w in zip(predicted, waits, strict=True)]
-    staffed = sum(
-        driver.staffed(t) for t in range(int(warm), int(run.sim_time))
-    )  # adviser-seconds on shift over the scored part
+    # Adviser-seconds on shift over the scored part (the day ends when its arrivals stop;
+    # the centre then only drains its line).
+    end = run.sim_time if day is None else min(run.sim_time, day.length)
+    staffed = sum(driver.staffed(t) for t in range(int(warm), int(end)))
     occupancy = run.busy_time / staffed if staffed else float("nan")
     finite = [min(p, 1e9) for p in predicted]
     return EwtAccuracy(
@@ -584,7 +598,24 @@ def verdict(ok: bool) -> str:
     return "[green]pass[/green]" if ok else "[red]fail[/red]"
 
 
-def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy) -> Table:
+def ewt_row(ewt: EwtAccuracy) -> tuple[str, str, str, str, str]:
+    what = (
+        "steady Poisson traffic"
+        if ewt.scenario == "steady"
+        else "a working day, staffing planned per hour"
+    )
+    return (
+        f"EWT MAE / mean wait, {what} (400 advisers, 40 queues, {ewt.contacts:,} contacts, "
+        f"occ. {ewt.occupancy:.0%}, p90 wait {ewt.p90_wait:.0f} s); floor: best re-scaling "
+        "fitted in hindsight",
+        f"{ewt.mae:.1f} s / {ewt.mean_wait:.1f} s; floor {ewt.floor / ewt.mean_wait:.0%}",
+        "",
+        "< 20 %",
+        f"{ewt.mae / ewt.mean_wait:.0%} " + verdict(ewt.mae < 0.2 * ewt.mean_wait),
+    )
+
+
+def report(small: Throughput, large: Throughput, memory: float, ewt: list[EwtAccuracy]) -> Table:
     table = Table(title="Routing engine benchmark (engine alone, 200 queues, 40 skills)")
     for name in ("measure", "500 advisers", "5,000 advisers", "goal", "result"):
         table.add_column(name, justify="right" if name != "measure" else "left")
@@ -593,14 +624,14 @@ def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy
     ratio = large.mean_us / small.mean_us
     rows = [
         (
-            "events handled / s (replayed stream, engine CPU time)",
+            "events handled / s (replayed stream, engine CPU time, fastest of 3)",
             f"{small.events_per_s:,.0f}",
             f"{large.events_per_s:,.0f}",
             "",
             "",
         ),
         (
-            "decisions / s (replayed stream, engine CPU time)",
+            "decisions / s (replayed stream, engine CPU time, fastest of 3)",
             f"{small.decisions_per_s:,.0f}",
             f"{large.decisions_per_s:,.0f}",
             "≥ 20,000",
@@ -642,15 +673,8 @@ def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy
             "< 200",
             verdict(memory < 200),
         ),
-        (
-            f"EWT MAE / mean wait (own run: 400 advisers, 40 queues, "
-            f"{ewt.contacts:,} contacts, occ. {ewt.occupancy:.0%})",
-            f"{ewt.mae:.1f} s / {ewt.mean_wait:.1f} s",
-            "",
-            "< 20 %",
-            f"{ewt.mae / ewt.mean_wait:.0%} " + verdict(ewt.mae < 0.2 * ewt.mean_wait),
-        ),
     ]
+    rows += [ewt_row(result) for result in ewt]
     for row in rows:
         table.add_row(*row)
     return table
@@ -671,7 +695,11 @@ def main() -> None:
     with console.status("memory with 10,000 waiting…"):
         memory = peak_memory(5000, 10_000, args.seed)
     with console.status("EWT accuracy…"):
-        ewt = ewt_accuracy(40_000 if args.quick else 200_000, args.seed)
+        ewt = [
+            ewt_accuracy(40_000 if args.quick else 200_000, args.seed, None),
+            # The whole day, quick or not (about 200,000 events).
+            ewt_accuracy(10**9, args.seed, Day()),
+        ]
     console.print(report(small, large, memory, ewt))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     console.print(f"{os.cpu_count()} cores, load average {load:.1f} at the end of the run")

@@ -30,7 +30,7 @@ from allo.routing.decisions import (
     WaitEstimate,
 )
 from allo.routing.eligibility import EligibilityIndex, is_eligible, skill_score
-from allo.routing.ewt import estimate, ewma, record_start, waiting_ahead
+from allo.routing.ewt import WaitProbe, estimate, ewma, record_start, waiting_ahead
 from allo.routing.matching import best_adviser, best_contact
 from allo.routing.policy import (
     ANY_SITE,
@@ -179,35 +179,17 @@ class RoutingEngine:
         if best_adviser(pool, channel, table[0].sites, frozenset(), self._rules) is not None:
             return 0.0
         ahead = waiting_ahead(pool, channel, queue.queue.priority + priority)
-        raw = self._model_estimate(queue, pool, option, channel, ahead)
+        raw = self._model_estimate(queue, option, ahead, self._probe(queue, pool, channel))
         return None if raw is None else self._calibrated(queue, channel, option, raw)
 
     def _model_estimate(
-        self,
-        queue: QueueRecord,
-        pool: Pool,
-        option: SiteOption,
-        channel: Channel,
-        ahead: int,
-        free: dict[SiteSet, bool] | None = None,
+        self, queue: QueueRecord, option: SiteOption, ahead: int, probe: WaitProbe
     ) -> float | None:
-        """The model's estimate, before the queue's calibration against observed waits.
+        """The model's estimate, before the queue's calibration against observed waits."""
+        return estimate(self._table(queue, option), ahead, probe)
 
-        `free` remembers which sets of sites have a free adviser, across the options of one
-        announcement (they share most of their tiers).
-        """
-        known = {} if free is None else free
-
-        def has_free(sites: SiteSet) -> bool:
-            held = known.get(sites)
-            if held is None:
-                found = best_adviser(pool, channel, sites, frozenset(), self._rules)
-                held = known[sites] = found is not None
-            return held
-
-        aht = queue.handling_time(channel)
-        table = self._table(queue, option)
-        return estimate(table, pool, channel, ahead, aht, self._now, has_free)
+    def _probe(self, queue: QueueRecord, pool: Pool, channel: Channel) -> WaitProbe:
+        return WaitProbe(pool, channel, queue.handling_time(channel), self._now, self._rules)
 
     def _calibrated(
         self, queue: QueueRecord, channel: Channel, option: SiteOption, model: float
@@ -782,9 +764,9 @@ class RoutingEngine:
         # The contact is in line already: the others ahead are all counted but itself.
         ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
         estimates = []
-        free: dict[SiteSet, bool] = {}
+        probe = self._probe(queue, contact.pool, contact.channel)
         for number, option in enumerate(options):
-            raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead, free)
+            raw = self._model_estimate(queue, option, ahead, probe)
             if number == 0 and raw is not None:
                 # Compared with the wait this contact will see, to calibrate later estimates.
                 contact.model_wait = raw

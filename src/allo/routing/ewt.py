@@ -12,9 +12,11 @@ is left at the next tier's rate once it opens.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from allo.domain.channels import Channel
+from allo.routing.matching import best_adviser
+from allo.routing.policy import CapacityRules
 from allo.routing.pool import ALL_SITES, EWT_CHANNEL, Pool
 from allo.routing.tiers import SiteSet, TierStep
 
@@ -78,27 +80,47 @@ def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: 
     return max(busy / aht, observed, floor)
 
 
-def estimate(
-    table: Sequence[TierStep],
-    pool: Pool,
-    channel: Channel,
-    ahead: int,
-    aht: float,
-    now: float,
-    has_free: Callable[[SiteSet], bool],
-) -> float | None:
+class WaitProbe:
+    """What an estimate asks about one pool and channel now: whether sites have a free
+    adviser, and their service rate. Answers are kept, since the options of one announcement
+    share most of their tiers."""
+
+    __slots__ = ("aht", "channel", "free", "now", "pool", "rates", "rules")
+
+    def __init__(
+        self, pool: Pool, channel: Channel, aht: float, now: float, rules: CapacityRules
+    ) -> None:
+        self.pool, self.channel, self.aht, self.now, self.rules = pool, channel, aht, now, rules
+        self.free: dict[SiteSet, bool] = {}
+        self.rates: dict[SiteSet, float] = {}
+
+    def has_free(self, sites: SiteSet) -> bool:
+        held = self.free.get(sites)
+        if held is None:
+            found = best_adviser(self.pool, self.channel, sites, frozenset(), self.rules)
+            held = self.free[sites] = found is not None
+        return held
+
+    def rate(self, sites: SiteSet) -> float:
+        held = self.rates.get(sites)
+        if held is None:
+            held = service_rate(self.pool, self.channel, sites, self.aht, self.now)
+            self.rates[sites] = held
+        return held
+
+
+def estimate(table: Sequence[TierStep], ahead: int, probe: WaitProbe) -> float | None:
     """Seconds until a contact just put in line, behind `ahead` others, is answered.
 
-    `has_free(sites)` tells whether an adviser at those sites is free now: a tier that opens
-    onto a free adviser answers at its opening.
+    A tier that opens onto a free adviser (`probe.has_free`) answers at its opening.
     """
     position = float(ahead + 1)
     clock = 0.0
     for number, step in enumerate(table):
         end = table[number + 1].after if number + 1 < len(table) else math.inf
-        if number > 0 and has_free(step.sites):
+        if number > 0 and probe.has_free(step.sites):
             return clock
-        rate = service_rate(pool, channel, step.sites, aht, now)
+        rate = probe.rate(step.sites)
         if rate > 0:
             if position / rate <= end - clock:
                 return clock + position / rate

@@ -12,12 +12,9 @@ from collections.abc import Callable, Iterable
 
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules
-from allo.routing.pool import AdviserEntry, ContactClass, ContactEntry, FreeHeap, Pool
+from allo.routing.pool import AdviserEntry, ContactClass, FreeHeap, Pool
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
 from allo.routing.tiers import SiteSet, TierStep
-
-# Stale entries popped off a heap's top before the rest of it is compacted instead.
-STALE_POPS = 4
 
 
 def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[FreeHeap]:
@@ -40,7 +37,6 @@ def _best_top(
         if heap.cold:
             pool.warm(heap)
         entries = heap.entries
-        popped = 0
         while entries:
             top = entries[0]
             adviser = top[4]
@@ -50,14 +46,6 @@ def _best_top(
                 if best is None or top < best[1]:
                     best = (heap, top)
                 break
-            popped += 1
-            if popped == STALE_POPS and len(entries) > STALE_POPS:
-                # Stale entries piled up (their advisers took work elsewhere): one pass
-                # drops them all, where popping them one by one costs a walk down the heap
-                # each, through memory long out of the caches.
-                heap.compact()
-                entries = heap.entries
-                continue
             pop(entries)
         heap.quiet = 0
     return best
@@ -85,18 +73,18 @@ def best_adviser(
     return found
 
 
+CHANNELS = tuple(Channel)
 WAITING = ContactPhase.WAITING
 
 
-def _head(heap: list[ContactEntry]) -> ContactEntry | None:
-    """The head of a class's line; stale entries (earlier stays in line) are dropped."""
-    while heap:
-        head = heap[0]
-        contact = head[3]
-        if contact.queue_seq == head[2] and contact.phase is WAITING:
-            return head
-        heapq.heappop(heap)
-    return None
+def _may_take(
+    adviser: AdviserRecord, contact: ContactRecord, step_of: Callable[[ContactRecord], TierStep]
+) -> bool:
+    """Whether the adviser may be offered the contact now: not declined, site allowed."""
+    if adviser.id in contact.declined:
+        return False
+    sites = step_of(contact).sites
+    return sites is None or adviser.site_id in sites
 
 
 def best_contact(
@@ -115,21 +103,20 @@ def best_contact(
     when no tier of it will ever reach the adviser's site (`reach_of`, cached on the class
     for the tables' generation `tables_gen`).
     """
-    # Most pools have nobody waiting: what the adviser can take is asked only when needed.
-    takes: dict[Channel, bool] = {}
+    takes = [channel for channel in CHANNELS if adviser.can_take(channel, rules)]
     best: ContactRecord | None = None
     # The best's rank and place: (gap filler, minus priority, place in line, arrival seq).
     best_gap, best_rank, best_place, best_seq = True, 0, 0.0, 0
     gap_fillers = rules.gap_fillers
-    site_id, adviser_id = adviser.site_id, adviser.id
+    site_id = adviser.site_id
+    pop = heapq.heappop
     for pool in adviser.pools:
-        # Only classes with contacts waiting are kept: most pools have none.
-        for cls in pool.classes.values():
+        classes = pool.classes
+        if not classes:  # most pools have nobody waiting
+            continue
+        for cls in classes.values():
             channel = cls.channel
-            can = takes.get(channel)
-            if can is None:
-                can = takes[channel] = adviser.can_take(channel, rules)
-            if not can:
+            if channel not in takes:
                 continue
             gap, rank = channel in gap_fillers, -cls.priority
             if best is not None and (gap, rank) > (best_gap, best_rank):
@@ -139,10 +126,13 @@ def best_contact(
             reach = cls.reach
             if reach is not None and site_id not in reach:
                 continue
-            head = _head(cls.heap)
-            if head is None:
+            # The head of the class: stale entries (earlier stays in line) are dropped.
+            heap = cls.heap
+            while heap and (heap[0][3].queue_seq != heap[0][2] or heap[0][3].phase is not WAITING):
+                pop(heap)
+            if not heap:
                 continue
-            contact = head[3]
+            head = heap[0]
             if best is not None and (gap, rank, head[0], head[1]) >= (
                 best_gap,
                 best_rank,
@@ -150,11 +140,7 @@ def best_contact(
                 best_seq,
             ):
                 continue
-            if adviser_id in contact.declined:
-                continue
-            sites = step_of(contact).sites
-            if sites is not None and site_id not in sites:
-                continue
-            best = contact
-            best_gap, best_rank, best_place, best_seq = gap, rank, head[0], head[1]
+            if _may_take(adviser, head[3], step_of):
+                best = head[3]
+                best_gap, best_rank, best_place, best_seq = gap, rank, head[0], head[1]
     return best
