@@ -145,7 +145,8 @@ class RoutingEngine:
 
         Time never goes back: an earlier `now` is taken as the latest time already seen.
         """
-        self._now = max(now, self._now)
+        if now > self._now:
+            self._now = now
         self._out = []
         self._fire_timers()
         handler = self._handlers.get(type(event))
@@ -409,7 +410,7 @@ class RoutingEngine:
                 pool.remove_member(adviser.id, adviser.site_id)
             adviser.pools = []
             adviser.adviser, adviser.site_id = event.adviser, event.adviser.site_id
-            adviser.capacity = event.adviser.capacity
+            adviser.set_capacity(event.adviser.capacity)
         self._index.add(event.adviser)
         self._unsettled.add(adviser.id)
         for queue in self._queues.values():

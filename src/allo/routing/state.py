@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ class AdviserRecord:
         "filing",
         "fill_load",
         "id",
+        "limits",
         "live_load",
         "logged_in",
         "offers",
@@ -51,7 +53,7 @@ class AdviserRecord:
         self.adviser = adviser
         self.id = adviser.id
         self.site_id = adviser.site_id
-        self.capacity = adviser.capacity
+        self.set_capacity(adviser.capacity)
         self.ready = False
         self.logged_in = False
         self.counts: dict[Channel, int] = dict.fromkeys(Channel, 0)
@@ -65,8 +67,13 @@ class AdviserRecord:
         # Pending offers, by contact id, to withdraw them at logout.
         self.offers: dict[int, None] = {}
 
+    def set_capacity(self, capacity: Mapping[Channel, int]) -> None:
+        self.capacity = capacity
+        # Every channel's limit, 0 if none (read on the hottest path: a plain subscript).
+        self.limits = {channel: capacity.get(channel, 0) for channel in Channel}
+
     def can_take(self, channel: Channel, rules: CapacityRules) -> bool:
-        if not self.ready or self.counts[channel] >= self.capacity.get(channel, 0):
+        if not self.ready or self.counts[channel] >= self.limits[channel]:
             return False
         weight = rules.weights[channel]
         if channel in rules.gap_fillers:
