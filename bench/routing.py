@@ -22,6 +22,7 @@ state), and twice:
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import math
 import os
@@ -45,6 +46,7 @@ from allo.domain.queues import WEEKDAYS, OpeningHours, Queue
 from allo.domain.sites import Site, TransferBasis
 from allo.routing import (
     AdviserMissed,
+    AdviserNotReady,
     AdviserReady,
     AdviserSelection,
     AnnounceWait,
@@ -187,6 +189,40 @@ def staffing_weights(centre: Centre) -> list[float]:
 # ---------------------------------------------------------------- the driver
 
 
+# Arrivals per hour of a working day from 08:00, relative to the day's mean: a morning peak,
+# the lunch dip, an afternoon peak, a quiet evening (the usual shape of a French centre).
+DAY_PROFILE = (0.55, 1.05, 1.4, 1.35, 1.0, 0.8, 1.15, 1.3, 1.15, 0.9, 0.7, 0.55)
+
+
+@dataclass(frozen=True)
+class Day:
+    """An intraday profile: the arrival rate moves smoothly through the hourly volumes, while
+    staffing is planned per hour on the hour's volume (as a planner does), so the centre runs
+    short on rising edges and long on falling ones; on average at the traffic's occupancy."""
+
+    profile: tuple[float, ...] = DAY_PROFILE
+    hour: float = 3600.0
+
+    @property
+    def length(self) -> float:
+        return self.hour * len(self.profile)
+
+    def planned(self, now: float) -> float:
+        """The hour's volume, relative to the day's mean (what staffing follows)."""
+        index = min(int(now // self.hour), len(self.profile) - 1)
+        return self.profile[index] / statistics.fmean(self.profile)
+
+    def actual(self, now: float) -> float:
+        """The arrival rate now relative to the mean: linear between the middles of the hours,
+        scaled so that each hour still brings its planned volume on average."""
+        position = now / self.hour - 0.5
+        low = min(max(math.floor(position), 0), len(self.profile) - 1)
+        high = min(low + 1, len(self.profile) - 1)
+        weight = min(max(position - low, 0.0), 1.0)
+        value = self.profile[low] + (self.profile[high] - self.profile[low]) * weight
+        return value / statistics.fmean(self.profile)
+
+
 @dataclass
 class Traffic:
     occupancy: float = 0.9
@@ -194,6 +230,7 @@ class Traffic:
     no_answer: float = 0.02  # offers left to ring out
     patience: float | None = 400.0  # mean, voice only; None: nobody hangs up
     aht_sigma: float = 0.6
+    day: Day | None = None  # None: steady traffic, every adviser logged in
 
 
 @dataclass
@@ -227,24 +264,74 @@ class Driver:
         self.tick_at = math.inf
         self.measure_after = measure_after
         self.run = Run()
-        self.rate = self._arrival_rate()
         self.queue_ids = [q.id for q, _ in centre.queues]
         # Demand follows staffing: a queue gets traffic in proportion to who can answer it
         # (spread over every queue the adviser could serve), so no queue is overloaded alone.
         self.queue_weights = staffing_weights(centre)
+        self.rate = self._arrival_rate()
+        # With a day profile, the advisers log in and out in this order as staffing follows it.
+        self.rota = [a.id for a in centre.advisers]
+        self.rng.shuffle(self.rota)
+        self.on_shift = 0
 
     def _arrival_rate(self) -> float:
-        work = sum(share * aht * weight for _, share, aht, weight in CHANNEL_MIX)
-        return self.traffic.occupancy * len(self.centre.advisers) / work
+        """Mean contacts per second for the traffic's occupancy of the advisers on shift.
+
+        The work a contact brings is averaged over the mix of queues that demand actually
+        follows (weighted by staffing), not over the mix of queues configured: the two differ
+        and the second left the centre at ~80 % when 85 % was asked.
+        """
+        aht = {c[0]: c[2] for c in CHANNEL_MIX}
+        share = {c[0]: c[3] for c in CHANNEL_MIX}
+        channels = [self.centre.channel_of[q] for q in self.queue_ids]
+        work = sum(
+            w * aht[c] * share[c] for w, c in zip(self.queue_weights, channels, strict=True)
+        ) / sum(self.queue_weights)
+        staffed = len(self.centre.advisers)
+        if self.traffic.day is not None:
+            # Staffing peaks at the busiest hour with every adviser.
+            staffed = staffed / max(self.traffic.day.planned(h * 3600.0) for h in range(24))
+        return self.traffic.occupancy * staffed / work
+
+    def staffed(self, now: float) -> int:
+        """Advisers on shift at `now` (all of them on steady traffic)."""
+        day = self.traffic.day
+        if day is None:
+            return len(self.centre.advisers)
+        peak = max(day.profile) / statistics.fmean(day.profile)
+        return round(len(self.centre.advisers) * day.planned(now) / peak)
+
+    def rota_change(self) -> None:
+        """Log advisers in or out at the top of the hour so that staffing follows the plan."""
+        day = self.traffic.day
+        assert day is not None
+        wanted = self.staffed(self.now)
+        while self.on_shift < wanted:
+            adviser_id = self.rota[self.on_shift]
+            self.on_shift += 1
+            self.at(self.now, lambda a=adviser_id: AdviserReady(a))
+        while self.on_shift > wanted:
+            self.on_shift -= 1
+            # They finish what they hold; the engine offers them nothing more.
+            self.at(self.now, lambda a=self.rota[self.on_shift]: AdviserNotReady(a))
+        if self.now + day.hour < day.length:
+            self.at(self.now + day.hour, self.rota_change_event)
+
+    def rota_change_event(self) -> RoutingEvent | None:
+        self.rota_change()
+        return None
 
     def at(self, when: float, make: Callable[[], RoutingEvent | None]) -> None:
         self.seq += 1
         heapq.heappush(self.heap, (when, self.seq, make))
 
     def play(self, events: int) -> Run:
-        """Run until `events` events have been measured (after the warm-up)."""
-        for adviser in self.centre.advisers:
-            self.at(0.0, lambda a=adviser.id: AdviserReady(a))
+        """Run until `events` events have been measured (after the warm-up), or the day ends."""
+        if self.traffic.day is None:
+            for adviser in self.centre.advisers:
+                self.at(0.0, lambda a=adviser.id: AdviserReady(a))
+        else:
+            self.rota_change()
         self.at(0.0, self.arrival)
         now = 0.0
         while len(self.run.latencies_ns) < events and self.heap:
@@ -283,9 +370,19 @@ class Driver:
         self.tick_at = math.inf
         return Tick()
 
-    def arrival(self) -> RoutingEvent:
+    def arrival(self) -> RoutingEvent | None:
         rng = self.rng
-        self.at(self.now + rng.expovariate(self.rate), self.arrival)
+        day = self.traffic.day
+        if day is None:
+            self.at(self.now + rng.expovariate(self.rate), self.arrival)
+        else:
+            if self.now >= day.length:
+                return None
+            # Thinning: candidates at the peak rate, kept in proportion to the rate now.
+            peak = self.rate * max(day.profile) / statistics.fmean(day.profile)
+            self.at(self.now + rng.expovariate(peak), self.arrival)
+            if rng.random() * peak > self.rate * day.actual(self.now):
+                return None
         contact_id, self.next_contact = self.next_contact, self.next_contact + 1
         queue_id = rng.choices(self.queue_ids, self.queue_weights)[0]
         channel = self.centre.channel_of[queue_id]
@@ -334,7 +431,9 @@ class Driver:
         sigma = self.traffic.aht_sigma
         handling = self.rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
         weight = dict((c[0], c[3]) for c in CHANNEL_MIX)[channel]
-        self.run.busy_time += handling * weight
+        day = self.traffic.day
+        if self.now >= self.measure_after and (day is None or self.now < day.length):
+            self.run.busy_time += handling * weight
         self.at(self.now + handling, lambda: self.finish(contact_id))
         return OfferAccepted(contact_id, adviser_id)
 
@@ -360,18 +459,39 @@ class Throughput:
     mean_us: float  # CPU time per event, replayed
 
 
+# Replays of the stream; the fastest is kept (see `replay`).
+REPLAYS = 3
+
+
 def replay(centre: Centre, run: Run) -> tuple[int, int, float]:
-    """Feed the recorded stream to a fresh engine; (events, decisions, CPU s) measured."""
-    engine = centre.engine()
-    handle = engine.handle
-    for event, now in run.stream[: run.measured_from]:
-        handle(event, now)
+    """Feed the recorded stream to fresh engines; (events, decisions, CPU s) measured.
+
+    The measured part is replayed REPLAYS times, each time on a fresh engine brought to the
+    same state by the warm-up part, and the fastest replay is kept: the engine does the same
+    work each time, and the slower replays are the ones other processes on this shared
+    two-core machine evicted from the caches or the core (CPU time does not exclude that).
+    """
     measured = run.stream[run.measured_from :]
-    decisions = 0
-    started = time.thread_time_ns()
-    for event, now in measured:
-        decisions += len(handle(event, now))
-    return len(measured), decisions, (time.thread_time_ns() - started) / 1e9
+    fastest, decisions = math.inf, 0
+    for _ in range(REPLAYS):
+        # The recorded stream and the driver's tables are the benchmark's, not the engine's:
+        # frozen, the garbage collector's full passes do not walk them on the engine's time
+        # (one such pass over them could cost more than the whole replay). Everything the
+        # engine allocates, from its construction on, is collected as usual.
+        gc.collect()
+        gc.freeze()
+        try:
+            handle = centre.engine().handle
+            for event, now in run.stream[: run.measured_from]:
+                handle(event, now)
+            decisions = 0
+            started = time.thread_time_ns()
+            for event, now in measured:
+                decisions += len(handle(event, now))
+            fastest = min(fastest, (time.thread_time_ns() - started) / 1e9)
+        finally:
+            gc.unfreeze()
+    return len(measured), decisions, fastest
 
 
 def throughput(advisers: int, events: int, seed: int, warm_up: float) -> Throughput:
@@ -420,24 +540,65 @@ def peak_memory(advisers: int, waiting: int, seed: int) -> float:
 
 @dataclass
 class EwtAccuracy:
+    scenario: str
     contacts: int
     mean_wait: float
     mae: float
     occupancy: float
+    floor: float  # MAE of the best re-scaling of the estimates, fitted in hindsight
+    p90_wait: float
 
 
-def ewt_accuracy(events: int, seed: int) -> EwtAccuracy:
-    """Announced wait vs wait experienced, on traffic at ~85 % occupancy (no hang-ups)."""
+def hindsight_floor(predicted: list[float], waits: list[float], bins: int = 20) -> float:
+    """MAE of the best monotone re-scaling of the estimates, fitted on the very run it scores.
+
+    Contacts are ranked by estimate and cut into `bins` equal groups; each group's best
+    constant answer is its median wait. No estimator that only re-scales these estimates can
+    do better on this run (up to the bin width): what is left is the spread of waits among
+    contacts the estimator could not tell apart.
+    """
+    ranked = sorted(zip(predicted, waits, strict=True))
+    size = math.ceil(len(ranked) / bins)
+    error = 0.0
+    for start in range(0, len(ranked), size):
+        group = [wait for _, wait in ranked[start : start + size]]
+        middle = statistics.median(group)
+        error += sum(abs(wait - middle) for wait in group)
+    return error / len(ranked)
+
+
+def ewt_accuracy(events: int, seed: int, day: Day | None) -> EwtAccuracy:
+    """Announced wait vs wait experienced, at 85 % occupancy (no hang-ups, offers answered).
+
+    Steady: every adviser logged in, Poisson arrivals. Day: `day`'s profile, staffing planned
+    per hour on its volume. The estimator learns only online, from the run's own past events.
+    """
     centre = make_centre(seed, advisers=400, queues=40)
-    traffic = Traffic(occupancy=0.85, no_answer=0.0, patience=None)
-    driver = Driver(centre, traffic, seed + 1, measure_after=0.0)
+    traffic = Traffic(occupancy=0.85, no_answer=0.0, patience=None, day=day)
+    # Steady traffic: skip the first hour (an empty centre filling up). Day: the centre opens
+    # at 08:00 and its first half hour is part of the day, but the very first minutes are not.
+    warm = 3600.0 if day is None else 900.0
+    driver = Driver(centre, traffic, seed + 1, measure_after=warm)
     run = driver.play(events)
-    # Skip the first hour (empty centre filling up) and contacts still waiting at the end.
-    done = [c for c, (t, _) in driver.arrived.items() if t > 3600 and c in run.waited]
+    done = [c for c, (t, _) in driver.arrived.items() if t > warm and c in run.waited]
     waits = [run.waited[c] for c in done]
-    errors = [abs(run.predicted.get(c, 0.0) - run.waited[c]) for c in done]
-    occupancy = run.busy_time / (len(centre.advisers) * run.sim_time)
-    return EwtAccuracy(len(done), statistics.fmean(waits), statistics.fmean(errors), occupancy)
+    predicted = [run.predicted.get(c, 0.0) for c in done]
+    errors = [abs(p - w) for p, w in zip(predicted, waits, strict=True)]
+    # Adviser-seconds on shift over the scored part (the day ends when its arrivals stop;
+    # the centre then only drains its line).
+    end = run.sim_time if day is None else min(run.sim_time, day.length)
+    staffed = sum(driver.staffed(t) for t in range(int(warm), int(end)))
+    occupancy = run.busy_time / staffed if staffed else float("nan")
+    finite = [min(p, 1e9) for p in predicted]
+    return EwtAccuracy(
+        "steady" if day is None else "day",
+        len(done),
+        statistics.fmean(waits),
+        statistics.fmean(errors),
+        occupancy,
+        hindsight_floor(finite, waits),
+        statistics.quantiles(waits, n=10)[8],
+    )
 
 
 # ---------------------------------------------------------------- report
@@ -447,7 +608,24 @@ def verdict(ok: bool) -> str:
     return "[green]pass[/green]" if ok else "[red]fail[/red]"
 
 
-def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy) -> Table:
+def ewt_row(ewt: EwtAccuracy) -> tuple[str, str, str, str, str]:
+    what = (
+        "steady Poisson traffic"
+        if ewt.scenario == "steady"
+        else "a working day, staffing planned per hour"
+    )
+    return (
+        f"EWT MAE / mean wait, {what} (400 advisers, 40 queues, {ewt.contacts:,} contacts, "
+        f"occ. {ewt.occupancy:.0%}, p90 wait {ewt.p90_wait:.0f} s); floor: best re-scaling "
+        "fitted in hindsight",
+        f"{ewt.mae:.1f} s / {ewt.mean_wait:.1f} s; floor {ewt.floor / ewt.mean_wait:.0%}",
+        "",
+        "< 20 %",
+        f"{ewt.mae / ewt.mean_wait:.0%} " + verdict(ewt.mae < 0.2 * ewt.mean_wait),
+    )
+
+
+def report(small: Throughput, large: Throughput, memory: float, ewt: list[EwtAccuracy]) -> Table:
     table = Table(title="Routing engine benchmark (engine alone, 200 queues, 40 skills)")
     for name in ("measure", "500 advisers", "5,000 advisers", "goal", "result"):
         table.add_column(name, justify="right" if name != "measure" else "left")
@@ -456,14 +634,14 @@ def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy
     ratio = large.mean_us / small.mean_us
     rows = [
         (
-            "events handled / s (replayed stream, engine CPU time)",
+            "events handled / s (replayed stream, engine CPU time, fastest of 3)",
             f"{small.events_per_s:,.0f}",
             f"{large.events_per_s:,.0f}",
             "",
             "",
         ),
         (
-            "decisions / s (replayed stream, engine CPU time)",
+            "decisions / s (replayed stream, engine CPU time, fastest of 3)",
             f"{small.decisions_per_s:,.0f}",
             f"{large.decisions_per_s:,.0f}",
             "≥ 20,000",
@@ -505,15 +683,8 @@ def report(small: Throughput, large: Throughput, memory: float, ewt: EwtAccuracy
             "< 200",
             verdict(memory < 200),
         ),
-        (
-            f"EWT MAE / mean wait (own run: 400 advisers, 40 queues, "
-            f"{ewt.contacts:,} contacts, occ. {ewt.occupancy:.0%})",
-            f"{ewt.mae:.1f} s / {ewt.mean_wait:.1f} s",
-            "",
-            "< 20 %",
-            f"{ewt.mae / ewt.mean_wait:.0%} " + verdict(ewt.mae < 0.2 * ewt.mean_wait),
-        ),
     ]
+    rows += [ewt_row(result) for result in ewt]
     for row in rows:
         table.add_row(*row)
     return table
@@ -534,7 +705,11 @@ def main() -> None:
     with console.status("memory with 10,000 waiting…"):
         memory = peak_memory(5000, 10_000, args.seed)
     with console.status("EWT accuracy…"):
-        ewt = ewt_accuracy(40_000 if args.quick else 200_000, args.seed)
+        ewt = [
+            ewt_accuracy(40_000 if args.quick else 200_000, args.seed, None),
+            # The whole day, quick or not (about 200,000 events).
+            ewt_accuracy(10**9, args.seed, Day()),
+        ]
     console.print(report(small, large, memory, ewt))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     console.print(f"{os.cpu_count()} cores, load average {load:.1f} at the end of the run")

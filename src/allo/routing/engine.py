@@ -5,6 +5,7 @@ drive the very same code (DESIGN.md, principle 1).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from allo.routing.decisions import (
     WaitEstimate,
 )
 from allo.routing.eligibility import EligibilityIndex, is_eligible, skill_score
-from allo.routing.ewt import estimate, ewma, record_start, waiting_ahead
+from allo.routing.ewt import WaitProbe, estimate, ewma, record_start, waiting_ahead
 from allo.routing.matching import best_adviser, best_contact
 from allo.routing.policy import (
     ANY_SITE,
@@ -38,13 +39,23 @@ from allo.routing.policy import (
     RoutingPolicy,
     SiteOption,
 )
-from allo.routing.pool import AdviserEntry, ChannelFiling, Pool, QueueRecord, ewt_channel
+from allo.routing.pool import (
+    EWT_CHANNEL,
+    AdviserEntry,
+    ChannelFiling,
+    ContactClass,
+    FreeHeap,
+    Pool,
+    QueueRecord,
+    contact_entry_live,
+)
 from allo.routing.quality import QualityBook
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
-from allo.routing.tiers import SiteSet, TierStep, step_at, tier_table
+from allo.routing.tiers import SiteSet, TierStep, step_span, tier_table
 from allo.routing.timers import Timer, TimerKind, Timers
 
 CHANNELS = tuple(Channel)
+CALLBACK = Channel.CALLBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +93,16 @@ class RoutingEngine:
         self._advisers: dict[int, AdviserRecord] = {}
         self._contacts: dict[int, ContactRecord] = {}
         self._index = EligibilityIndex()
+        # Bumped whenever tier tables are dropped, so that steps cached on contacts are too.
+        self._tables_gen = 0
         self._quality = QualityBook()
         self._timers = Timers(self._timer_live)
         self._unsettled: set[int] = set()
-        # Wait-estimate calibration over every queue, per channel (quiet queues lean on it).
-        self._calibration: dict[Channel, WaitCalibration] = {}
+        # Free heaps to take out of the filings once the event is handled (pool.FreeHeap).
+        self._cooling: list[FreeHeap] = []
+        # Wait-estimate calibration over every queue, per channel and site option (quiet
+        # queues lean on it).
+        self._calibration: dict[tuple[Channel, SiteOption], WaitCalibration] = {}
         self._configuring = True
         self._seq = 0
         self._out: list[Decision] = []
@@ -130,13 +146,16 @@ class RoutingEngine:
 
         Time never goes back: an earlier `now` is taken as the latest time already seen.
         """
-        self._now = max(now, self._now)
+        if now > self._now:
+            self._now = now
         self._out = []
         self._fire_timers()
         handler = self._handlers.get(type(event))
         if handler is None:
             raise TypeError(f"not a routing event: {event!r}")
         handler(event)
+        if self._cooling:
+            self._cool_heaps()
         return self._out
 
     def next_timer_at(self) -> float | None:
@@ -162,32 +181,33 @@ class RoutingEngine:
         if best_adviser(pool, channel, table[0].sites, frozenset(), self._rules) is not None:
             return 0.0
         ahead = waiting_ahead(pool, channel, queue.queue.priority + priority)
-        raw = self._model_estimate(queue, pool, option, channel, ahead)
-        return None if raw is None else raw * self._wait_factor(queue, channel)
+        raw = self._model_estimate(queue, option, ahead, self._probe(queue, pool, channel))
+        return None if raw is None else self._calibrated(queue, channel, option, raw)
 
     def _model_estimate(
-        self, queue: QueueRecord, pool: Pool, option: SiteOption, channel: Channel, ahead: int
+        self, queue: QueueRecord, option: SiteOption, ahead: int, probe: WaitProbe
     ) -> float | None:
         """The model's estimate, before the queue's calibration against observed waits."""
+        return estimate(self._table(queue, option), ahead, probe)
 
-        def has_free(sites: SiteSet) -> bool:
-            return best_adviser(pool, channel, sites, frozenset(), self._rules) is not None
+    def _probe(self, queue: QueueRecord, pool: Pool, channel: Channel) -> WaitProbe:
+        return WaitProbe(pool, channel, queue.handling_time(channel), self._now, self._rules)
 
-        aht = queue.handling_time(channel)
-        table = self._table(queue, option)
-        return estimate(table, pool, channel, ahead, aht, self._now, has_free)
-
-    def _wait_factor(self, queue: QueueRecord, channel: Channel) -> float:
+    def _calibrated(
+        self, queue: QueueRecord, channel: Channel, option: SiteOption, model: float
+    ) -> float:
         """The queue's correction of the model (ewt.py, calibration.py)."""
-        every_queue = self._calibration.get(ewt_channel(channel))
-        return queue.wait_calibration(channel).factor(every_queue)
+        every_queue = self._calibration.get((EWT_CHANNEL[channel], option))
+        return queue.wait_calibration(channel, option).correct(model, every_queue)
 
-    def _calibrate(self, queue: QueueRecord, channel: Channel, model: float, seen: float) -> None:
-        queue.wait_calibration(channel).record(model, seen)
-        every_queue = self._calibration.get(ewt_channel(channel))
+    def _calibrate(self, contact: ContactRecord, seen: float) -> None:
+        channel, option = contact.channel, contact.option
+        contact.pool.queue.wait_calibration(channel, option).record(contact.model_wait, seen)
+        key = (EWT_CHANNEL[channel], option)
+        every_queue = self._calibration.get(key)
         if every_queue is None:
-            every_queue = self._calibration[ewt_channel(channel)] = WaitCalibration()
-        every_queue.record(model, seen)
+            every_queue = self._calibration[key] = WaitCalibration()
+        every_queue.record(contact.model_wait, seen)
 
     def queue_status(self, queue_id: int) -> QueueStatus | None:
         queue = self._queues.get(queue_id)
@@ -245,6 +265,7 @@ class RoutingEngine:
         self._groups = {name: frozenset(ids) for name, ids in groups.items()}
         for queue in self._queues.values():
             queue.tables.clear()
+        self._tables_gen += 1
 
     def _on_queue(self, event: ev.QueueConfigured) -> None:
         queue = self._queues.get(event.queue.id)
@@ -254,6 +275,7 @@ class RoutingEngine:
             return
         queue.queue, queue.policy = event.queue, event.policy
         queue.tables.clear()
+        self._tables_gen += 1
         for pool in queue.pools.values():
             pool.channels = event.policy.channels
             self._rebuild_members(pool)
@@ -264,7 +286,9 @@ class RoutingEngine:
     def _pool(self, queue: QueueRecord, language: str) -> Pool:
         pool = queue.pools.get(language)
         if pool is None:
-            pool = queue.pools[language] = Pool(queue, language, self._advisers, self._contacts)
+            pool = queue.pools[language] = Pool(
+                queue, language, self._advisers, self._cooling, self._warm
+            )
             self._rebuild_members(pool)
             # A new pool has nobody waiting: filing its members is enough (and emits nothing,
             # so that a query may create one).
@@ -300,31 +324,76 @@ class RoutingEngine:
         self._unsettled.clear()
 
     def _filing(self, adviser: AdviserRecord) -> list[tuple[Channel, ChannelFiling]]:
-        """Where the adviser goes when free for a channel: one heap per pool, at their site."""
+        """Where the adviser goes when free for a channel: one heap per pool, at their site
+        (but for cold heaps, rebuilt when next asked)."""
         filing = {channel: ChannelFiling() for channel in CHANNELS}
         for pool in adviser.pools:
-            selection = pool.queue.policy.selection
-            static = 0.0
-            if selection is AdviserSelection.MOST_SKILLED:
-                static = -float(pool.members[adviser.id])
-            elif selection is AdviserSelection.BEST_QUALITY:
-                static = -self._quality_score(adviser.id, pool.queue)
             for channel in CHANNELS:
                 if channel in pool.channels:
                     heap = pool.free_heap(channel, adviser.site_id)
-                    filing[channel].add(heap, pool, selection, static)
+                    if not heap.cold:
+                        self._file_in(filing[channel], adviser, heap)
         return [
             (channel, held)
             for channel, held in filing.items()
             if held.idle or held.ranked or held.occupied or held.quality
         ]
 
+    def _file_in(self, filing: ChannelFiling, adviser: AdviserRecord, heap: FreeHeap) -> float:
+        """Add the heap to the adviser's filing for its channel; returns their fixed rank
+        there (0 when the rank is the time idle or the load)."""
+        pool = heap.pool
+        selection = pool.queue.policy.selection
+        static = 0.0
+        if selection is AdviserSelection.MOST_SKILLED:
+            static = -float(pool.members[adviser.id])
+        elif selection is AdviserSelection.BEST_QUALITY:
+            static = -self._quality_score(adviser.id, pool.queue)
+        filing.add(heap, pool, selection, static)
+        return static
+
+    def _cool_heaps(self) -> None:
+        """Take the heaps nobody asked lately out of their members' filings (pool.py)."""
+        for heap in self._cooling:
+            pool = heap.pool
+            if heap.cold or pool.heaps.get(heap.channel, {}).get(heap.site_id) is not heap:
+                continue  # cooled already, or dropped when the pool was rebuilt
+            heap.cold = True
+            heap.entries = []
+            for adviser_id in pool.site_members.get(heap.site_id, ()):
+                for channel, filing in self._advisers[adviser_id].filing:
+                    if channel is heap.channel:
+                        filing.remove(heap)
+        self._cooling.clear()
+
+    def _warm(self, heap: FreeHeap) -> None:
+        """A cold heap is asked for an adviser: file its members in it again, and push the
+        free ones (with the rank and version `_publish` would have pushed)."""
+        heap.cold, heap.quiet = False, 0
+        pool, channel, rules = heap.pool, heap.channel, self._rules
+        selection = pool.queue.policy.selection
+        entries: list[AdviserEntry] = []
+        for adviser_id in pool.site_members.get(heap.site_id, ()):
+            adviser = self._advisers[adviser_id]
+            filing = next((held for ch, held in adviser.filing if ch is channel), None)
+            if filing is None:
+                filing = ChannelFiling()
+                adviser.filing.append((channel, filing))
+            rank = self._file_in(filing, adviser, heap)
+            if adviser.ready and adviser.can_take(channel, rules):
+                if selection is AdviserSelection.LEAST_OCCUPIED:
+                    rank = float(adviser.live_load + adviser.fill_load)
+                since, version = adviser.available_since, adviser.version
+                entries.append((rank, since, adviser.id, version, adviser))
+        heapq.heapify(entries)
+        heap.entries = entries
+
     def _reroute_waiting(self, pool: Pool) -> None:
         waiting = [
-            self._contacts[entry[3]]
+            entry[3]
             for cls in pool.classes.values()
             for entry in cls.heap
-            if pool.contact_entry_live(entry)
+            if contact_entry_live(entry)
         ]
         for contact in sorted(waiting, key=lambda c: (-c.priority, c.order_time, c.arrival_seq)):
             if contact.phase is ContactPhase.WAITING:
@@ -342,7 +411,7 @@ class RoutingEngine:
                 pool.remove_member(adviser.id, adviser.site_id)
             adviser.pools = []
             adviser.adviser, adviser.site_id = event.adviser, event.adviser.site_id
-            adviser.capacity = event.adviser.capacity
+            adviser.set_capacity(event.adviser.capacity)
         self._index.add(event.adviser)
         self._unsettled.add(adviser.id)
         for queue in self._queues.values():
@@ -465,7 +534,7 @@ class RoutingEngine:
         if contact is None or contact.phase is not ContactPhase.IN_PROGRESS:
             return self._ignore(event, "contact is not in progress")
         queue = contact.pool.queue
-        channel = Channel.VOICE if contact.channel is Channel.CALLBACK else contact.channel
+        channel = EWT_CHANNEL[contact.channel]
         handled = self._now - contact.started_at
         queue.aht[channel] = ewma(queue.aht.get(channel), handled, self._aht_alpha)
         assert contact.adviser_id is not None
@@ -562,9 +631,7 @@ class RoutingEngine:
         now = self._now
         if contact.model_wait >= 0.0:
             # First offer of a contact that was announced a wait: a calibration sample.
-            queue = contact.pool.queue
-            waited = now - contact.arrived_at
-            self._calibrate(queue, contact.channel, contact.model_wait, waited)
+            self._calibrate(contact, now - contact.arrived_at)
             contact.model_wait = -1.0
         contact.phase, contact.adviser_id = ContactPhase.OFFERED, adviser.id
         contact.offer_seq += 1
@@ -577,7 +644,7 @@ class RoutingEngine:
         expires = now + contact.pool.queue.policy.offer_timeout
         self._timers.add(expires, TimerKind.OFFER_EXPIRY, contact.id, contact.offer_seq)
         queue_id = contact.pool.queue_id
-        if contact.channel is Channel.CALLBACK:
+        if contact.channel is CALLBACK:
             self._out.append(StartCallback(contact.id, adviser.id, queue_id, expires))
         else:
             self._out.append(
@@ -631,7 +698,9 @@ class RoutingEngine:
     def _refresh(self, adviser: AdviserRecord) -> None:
         """The adviser may take more: give them waiting work first, then file them as free."""
         if adviser.ready:
-            while contact := best_contact(adviser, self._contacts, self._rules, self._step):
+            while contact := best_contact(
+                adviser, self._rules, self._step, self._reach, self._tables_gen
+            ):
                 self._leave_line(contact)
                 self._offer(contact, adviser)
         self._publish(adviser)
@@ -645,7 +714,7 @@ class RoutingEngine:
         adviser.version += 1
         if not adviser.ready:
             return
-        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version)
+        shared: AdviserEntry = (0.0, adviser.available_since, adviser.id, adviser.version, adviser)
         rules = self._rules
         for channel, filing in adviser.filing:
             if adviser.can_take(channel, rules):
@@ -674,7 +743,7 @@ class RoutingEngine:
         contact.phase, contact.queue_seq = ContactPhase.WAITING, self._seq
         contact.pool.push_contact(
             (contact.channel, contact.option, contact.priority),
-            (contact.order_time, contact.arrival_seq, self._seq, contact.id),
+            (contact.order_time, contact.arrival_seq, self._seq, contact),
         )
         self._schedule_next_tier(contact)
 
@@ -707,9 +776,20 @@ class RoutingEngine:
             table = queue.tables[option] = tier_table(queue.policy.tiers, option, self._groups)
         return table
 
+    def _reach(self, cls: ContactClass) -> SiteSet:
+        """Every site a class's contacts may ever be answered from: its last tier (tiers only
+        ever add sites)."""
+        return self._table(cls.pool.queue, cls.option)[-1].sites
+
     def _step(self, contact: ContactRecord) -> TierStep:
+        """The contact's tier step now, cached on it until its next tier is due (advisers who
+        look for work ask for it many times between two tier openings)."""
+        if contact.step_gen == self._tables_gen and self._now < contact.step_until:
+            return contact.step
         table = self._table(contact.pool.queue, contact.option)
-        return step_at(table, contact.tier_base, self._now)
+        step, until = step_span(table, contact.tier_base, self._now)
+        contact.step, contact.step_until, contact.step_gen = step, until, self._tables_gen
+        return step
 
     def _schedule_next_tier(self, contact: ContactRecord) -> None:
         contact.tier_gen += 1
@@ -727,14 +807,15 @@ class RoutingEngine:
         )
         # The contact is in line already: the others ahead are all counted but itself.
         ahead = waiting_ahead(contact.pool, contact.channel, contact.priority) - 1
-        factor = self._wait_factor(queue, contact.channel)
         estimates = []
+        probe = self._probe(queue, contact.pool, contact.channel)
         for number, option in enumerate(options):
-            raw = self._model_estimate(queue, contact.pool, option, contact.channel, ahead)
+            raw = self._model_estimate(queue, option, ahead, probe)
             if number == 0 and raw is not None:
                 # Compared with the wait this contact will see, to calibrate later estimates.
                 contact.model_wait = raw
-            estimates.append(WaitEstimate(option, None if raw is None else raw * factor))
+            seconds = None if raw is None else self._calibrated(queue, contact.channel, option, raw)
+            estimates.append(WaitEstimate(option, seconds))
         self._out.append(AnnounceWait(contact.id, queue.queue.id, tuple(estimates)))
 
     # ------------------------------------------------------------------ timers
@@ -758,6 +839,7 @@ class RoutingEngine:
                 self._tier_opened(contact)
             else:
                 contact.tier_base = self._now
+                contact.step_gen = -1
                 self._route_or_enqueue(contact)
 
     def _tier_opened(self, contact: ContactRecord) -> None:

@@ -12,10 +12,12 @@ is left at the next tier's rate once it opens.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from allo.domain.channels import Channel
-from allo.routing.pool import Pool, ewt_channel
+from allo.routing.matching import best_adviser
+from allo.routing.policy import CapacityRules
+from allo.routing.pool import ALL_SITES, EWT_CHANNEL, Pool
 from allo.routing.tiers import SiteSet, TierStep
 
 
@@ -26,23 +28,32 @@ def ewma(previous: float | None, sample: float, alpha: float) -> float:
 def waiting_ahead(pool: Pool, channel: Channel, priority: int) -> int:
     """Contacts waiting in the pool on this channel that will be served no later than one
     arriving now with `priority` (FIFO among equals, so every equal one is ahead)."""
-    wanted = ewt_channel(channel)
+    wanted = EWT_CHANNEL[channel]
     return sum(n for (ch, p), n in pool.waiting.items() if ch is wanted and p >= priority)
 
 
 # Time constant of the observed service-start rate (seconds).
 RATE_MEMORY = 300.0
+# A handling time is never taken as shorter than this (a contact finished the instant it
+# started would otherwise make the service rate infinite).
+MIN_AHT = 1.0
 
 
 def record_start(pool: Pool, channel: Channel, site_id: int, now: float) -> None:
-    """Count one service start: a rate decaying with RATE_MEMORY (starts per second)."""
-    key = (ewt_channel(channel), site_id)
-    held = pool.starts.get(key)
-    if held is None:
-        pool.starts[key] = [1.0 / RATE_MEMORY, now]
-        return
-    held[0] = held[0] * math.exp((held[1] - now) / RATE_MEMORY) + 1.0 / RATE_MEMORY
-    held[1] = now
+    """Count one service start at the site and over all sites: rates decaying with
+    RATE_MEMORY (starts per second)."""
+    for site in (site_id, ALL_SITES):
+        key = (EWT_CHANNEL[channel], site)
+        held = pool.starts.get(key)
+        if held is None:
+            pool.starts[key] = [1.0 / RATE_MEMORY, now]
+            continue
+        held[0] = held[0] * math.exp((held[1] - now) / RATE_MEMORY) + 1.0 / RATE_MEMORY
+        held[1] = now
+
+
+def _decayed(held: list[float] | None, now: float) -> float:
+    return 0.0 if held is None else held[0] * math.exp((held[1] - now) / RATE_MEMORY)
 
 
 def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: float) -> float:
@@ -52,45 +63,64 @@ def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: 
     the rate at which service started lately. The second catches advisers shared with other
     queues turning to this one as its contacts become the oldest waiting.
     """
-    wanted = ewt_channel(channel)
-    busy = sum(
-        n
-        for (ch, site), n in pool.in_service.items()
-        if ch is wanted and (sites is None or site in sites)
-    )
-    observed = sum(
-        rate * math.exp((last - now) / RATE_MEMORY)
-        for (ch, site), (rate, last) in pool.starts.items()
-        if ch is wanted and (sites is None or site in sites)
-    )
+    wanted = EWT_CHANNEL[channel]
+    if sites is None:
+        busy = pool.in_service.get((wanted, ALL_SITES), 0)
+        observed = _decayed(pool.starts.get((wanted, ALL_SITES)), now)
+        present = bool(pool.members)
+    else:
+        busy, observed, present = 0, 0.0, False
+        for site in sites:
+            busy += pool.in_service.get((wanted, site), 0)
+            observed += _decayed(pool.starts.get((wanted, site)), now)
+            present = present or bool(pool.site_members.get(site))
+    aht = max(aht, MIN_AHT)
     # However quiet the queue, one adviser who could answer will turn to it in time.
-    members = pool.site_members
-    present = any(n > 0 for site, n in members.items() if sites is None or site in sites)
     floor = 1.0 / aht if present else 0.0
     return max(busy / aht, observed, floor)
 
 
-def estimate(
-    table: Sequence[TierStep],
-    pool: Pool,
-    channel: Channel,
-    ahead: int,
-    aht: float,
-    now: float,
-    has_free: Callable[[SiteSet], bool],
-) -> float | None:
+class WaitProbe:
+    """What an estimate asks about one pool and channel now: whether sites have a free
+    adviser, and their service rate. Answers are kept, since the options of one announcement
+    share most of their tiers."""
+
+    __slots__ = ("aht", "channel", "free", "now", "pool", "rates", "rules")
+
+    def __init__(
+        self, pool: Pool, channel: Channel, aht: float, now: float, rules: CapacityRules
+    ) -> None:
+        self.pool, self.channel, self.aht, self.now, self.rules = pool, channel, aht, now, rules
+        self.free: dict[SiteSet, bool] = {}
+        self.rates: dict[SiteSet, float] = {}
+
+    def has_free(self, sites: SiteSet) -> bool:
+        held = self.free.get(sites)
+        if held is None:
+            found = best_adviser(self.pool, self.channel, sites, frozenset(), self.rules)
+            held = self.free[sites] = found is not None
+        return held
+
+    def rate(self, sites: SiteSet) -> float:
+        held = self.rates.get(sites)
+        if held is None:
+            held = service_rate(self.pool, self.channel, sites, self.aht, self.now)
+            self.rates[sites] = held
+        return held
+
+
+def estimate(table: Sequence[TierStep], ahead: int, probe: WaitProbe) -> float | None:
     """Seconds until a contact just put in line, behind `ahead` others, is answered.
 
-    `has_free(sites)` tells whether an adviser at those sites is free now: a tier that opens
-    onto a free adviser answers at its opening.
+    A tier that opens onto a free adviser (`probe.has_free`) answers at its opening.
     """
     position = float(ahead + 1)
     clock = 0.0
     for number, step in enumerate(table):
         end = table[number + 1].after if number + 1 < len(table) else math.inf
-        if number > 0 and has_free(step.sites):
+        if number > 0 and probe.has_free(step.sites):
             return clock
-        rate = service_rate(pool, channel, step.sites, aht, now)
+        rate = probe.rate(step.sites)
         if rate > 0:
             if position / rate <= end - clock:
                 return clock + position / rate

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules
-from allo.routing.pool import AdviserEntry, FreeHeap, Pool
-from allo.routing.state import AdviserRecord, ContactRecord
-from allo.routing.tiers import SiteSet, TierStep, allows
+from allo.routing.pool import AdviserEntry, ContactClass, FreeHeap, Pool
+from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
+from allo.routing.tiers import SiteSet, TierStep
 
 
 def _heaps_at(pool: Pool, channel: Channel, sites: SiteSet) -> Iterable[FreeHeap]:
@@ -32,24 +32,22 @@ def _best_top(
     pool: Pool, channel: Channel, sites: SiteSet, rules: CapacityRules
 ) -> tuple[FreeHeap, AdviserEntry] | None:
     best: tuple[FreeHeap, AdviserEntry] | None = None
-    advisers = pool.advisers
     pop = heapq.heappop
     for heap in _heaps_at(pool, channel, sites):
+        if heap.cold:
+            pool.warm(heap)
         entries = heap.entries
         while entries:
             top = entries[0]
-            adviser = advisers.get(top[2])
+            adviser = top[4]
             # A live entry means "free for this channel"; checking again costs little and
             # keeps a bookkeeping slip from ever becoming an offer beyond capacity.
-            if (
-                adviser is not None
-                and adviser.version == top[3]
-                and adviser.can_take(channel, rules)
-            ):
+            if adviser.version == top[3] and adviser.can_take(channel, rules):
                 if best is None or top < best[1]:
                     best = (heap, top)
                 break
             pop(entries)
+        heap.quiet = 0
     return best
 
 
@@ -66,7 +64,7 @@ def best_adviser(
     while (best := _best_top(pool, channel, sites, rules)) is not None:
         heap, entry = best
         if entry[2] not in declined:
-            found = pool.advisers[entry[2]]
+            found = entry[4]
             break
         # Advisers who declined this contact are set aside, then put back for the others.
         skipped.append((heap, heapq.heappop(heap.entries)))
@@ -75,46 +73,74 @@ def best_adviser(
     return found
 
 
-ContactKey = tuple[bool, int, float, int]
+CHANNELS = tuple(Channel)
+WAITING = ContactPhase.WAITING
+
+
+def _may_take(
+    adviser: AdviserRecord, contact: ContactRecord, step_of: Callable[[ContactRecord], TierStep]
+) -> bool:
+    """Whether the adviser may be offered the contact now: not declined, site allowed."""
+    if adviser.id in contact.declined:
+        return False
+    sites = step_of(contact).sites
+    return sites is None or adviser.site_id in sites
 
 
 def best_contact(
     adviser: AdviserRecord,
-    contacts: dict[int, ContactRecord],
     rules: CapacityRules,
     step_of: Callable[[ContactRecord], TierStep],
+    reach_of: Callable[[ContactClass], SiteSet],
+    tables_gen: int,
 ) -> ContactRecord | None:
     """The waiting contact the adviser should take next, across every pool they belong to.
 
     Order: live channels before gap fillers (emails), then priority, then place in line.
     Only the head of each class is looked at: within a class, the contact who waited longest
-    is also the one whose tiers allow the most sites.
+    is also the one whose tiers allow the most sites. A class is skipped before its head is
+    looked at when its rank (channel kind, priority) cannot beat the best found so far, or
+    when no tier of it will ever reach the adviser's site (`reach_of`, cached on the class
+    for the tables' generation `tables_gen`).
     """
-    # Most pools have nobody waiting: what the adviser can take is asked only when needed.
-    takes: dict[Channel, bool] = {}
+    takes = [channel for channel in CHANNELS if adviser.can_take(channel, rules)]
     best: ContactRecord | None = None
-    best_key: ContactKey | None = None
+    # The best's rank and place: (gap filler, minus priority, place in line, arrival seq).
+    best_gap, best_rank, best_place, best_seq = True, 0, 0.0, 0
+    gap_fillers = rules.gap_fillers
+    site_id = adviser.site_id
+    pop = heapq.heappop
     for pool in adviser.pools:
         classes = pool.classes
-        if not classes:
+        if not classes:  # most pools have nobody waiting
             continue
         for cls in classes.values():
-            channel, _, priority = cls.key
-            can = takes.get(channel)
-            if can is None:
-                can = takes[channel] = adviser.can_take(channel, rules)
-            if not can:
+            channel = cls.channel
+            if channel not in takes:
                 continue
-            head = pool.head_contact(cls)
-            if head is None:
+            gap, rank = channel in gap_fillers, -cls.priority
+            if best is not None and (gap, rank) > (best_gap, best_rank):
                 continue
-            key = (channel in rules.gap_fillers, -priority, head[0], head[1])
-            if best_key is not None and key >= best_key:
+            if cls.reach_gen != tables_gen:
+                cls.reach, cls.reach_gen = reach_of(cls), tables_gen
+            reach = cls.reach
+            if reach is not None and site_id not in reach:
                 continue
-            contact = contacts[head[3]]
-            if adviser.id in contact.declined or not allows(
-                step_of(contact).sites, adviser.site_id
+            # The head of the class: stale entries (earlier stays in line) are dropped.
+            heap = cls.heap
+            while heap and (heap[0][3].queue_seq != heap[0][2] or heap[0][3].phase is not WAITING):
+                pop(heap)
+            if not heap:
+                continue
+            head = heap[0]
+            if best is not None and (gap, rank, head[0], head[1]) >= (
+                best_gap,
+                best_rank,
+                best_place,
+                best_seq,
             ):
                 continue
-            best, best_key = contact, key
+            if _may_take(adviser, head[3], step_of):
+                best = head[3]
+                best_gap, best_rank, best_place, best_seq = gap, rank, head[0], head[1]
     return best

@@ -10,29 +10,44 @@ waiting contacts sit in one heap per (channel, site option, priority), ordered b
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from allo.domain.channels import Channel
 from allo.domain.queues import Queue
 from allo.routing.calibration import WaitCalibration
 from allo.routing.policy import AdviserSelection, RoutingPolicy, SiteOption
 from allo.routing.state import AdviserRecord, ContactPhase, ContactRecord
-from allo.routing.tiers import TierStep
+from allo.routing.tiers import SiteSet, TierStep
 
-# (rank, available since, adviser id, version): smallest first. `rank` depends on the policy
-# (0 for longest idle, minus the skill or quality score, the load); the version tells stale
-# entries from live ones.
-AdviserEntry = tuple[float, float, int, int]
-# (place in line, arrival sequence, queue sequence, contact id): smallest first. The first two
+# (rank, available since, adviser id, version, adviser): smallest first. `rank` depends on the
+# policy (0 for longest idle, minus the skill or quality score, the load); the version tells
+# stale entries from live ones. The record itself comes last so that telling them apart needs
+# no lookup; comparisons never reach it, since (id, version) is unique within a heap.
+AdviserEntry = tuple[float, float, int, int, AdviserRecord]
+# (place in line, arrival sequence, queue sequence, contact): smallest first. The first two
 # never change for a contact (a callback or a missed offer keeps its place); the queue
-# sequence tells the live entry from those of earlier stays in line.
-ContactEntry = tuple[float, int, int, int]
+# sequence tells the live entry from those of earlier stays in line (and is unique, so the
+# record is never compared).
+ContactEntry = tuple[float, int, int, ContactRecord]
 ClassKey = tuple[Channel, SiteOption, int]
+# The site id under which per-site counts keep their sum over every site.
+ALL_SITES = -1
+
+
+# Callbacks wait for the same advisers, in the same line, as calls (a table: an enum member
+# looked up on its class costs more than a dict read on the hot paths).
+EWT_CHANNEL: dict[Channel, Channel] = {channel: channel for channel in Channel}
+EWT_CHANNEL[Channel.CALLBACK] = Channel.VOICE
 
 
 def ewt_channel(channel: Channel) -> Channel:
-    """Callbacks wait for the same advisers, in the same line, as calls."""
-    return Channel.VOICE if channel is Channel.CALLBACK else channel
+    return EWT_CHANNEL[channel]
+
+
+def contact_entry_live(entry: ContactEntry) -> bool:
+    """Whether a line entry is the contact's current stay in line (not an earlier one)."""
+    contact = entry[3]
+    return contact.queue_seq == entry[2] and contact.phase is ContactPhase.WAITING
 
 
 class QueueRecord:
@@ -43,43 +58,61 @@ class QueueRecord:
         self.policy = policy
         # Exponentially weighted handling time per channel (talk + wrap-up).
         self.aht: dict[Channel, float] = {}
-        # Per channel, how the waits seen compare with the model's estimates.
-        self.calibration: dict[Channel, WaitCalibration] = {}
+        # Per channel and site option, how the waits seen compare with the model's estimates.
+        self.calibration: dict[tuple[Channel, SiteOption], WaitCalibration] = {}
         self.pools: dict[str, Pool] = {}
         # Tier tables per site option, computed on first use; cleared when sites change.
         self.tables: dict[SiteOption, tuple[TierStep, ...]] = {}
 
     def handling_time(self, channel: Channel) -> float:
-        return self.aht.get(ewt_channel(channel), self.policy.default_aht)
+        return self.aht.get(EWT_CHANNEL[channel], self.policy.default_aht)
 
-    def wait_calibration(self, channel: Channel) -> WaitCalibration:
-        key = ewt_channel(channel)
+    def wait_calibration(self, channel: Channel, option: SiteOption) -> WaitCalibration:
+        key = (EWT_CHANNEL[channel], option)
         held = self.calibration.get(key)
         if held is None:
             held = self.calibration[key] = WaitCalibration()
         return held
 
 
+# A heap compacted this many times without being asked for an adviser in between goes cold.
+COLD_AFTER = 2
+# Stale entries a heap may hold beyond twice its members before it is compacted.
+COMPACT_SLACK = 16
+
+
 class FreeHeap:
-    """Free advisers of one pool at one site for one channel, best first (stale entries too)."""
+    """Free advisers of one pool at one site for one channel, best first (stale entries too).
 
-    __slots__ = ("advisers", "entries", "limit")
+    A heap nobody asks (a queue that takes callbacks nobody requests, a quiet queue) would
+    still get an entry every time one of its members frees up. So a heap is born *cold*: in
+    no member's filing, empty, and built from its members the first time it is asked. Once
+    it has been compacted COLD_AFTER times with no question in between it goes cold again:
+    the engine takes it out of its members' filings and empties it. Both cost one pass over
+    its members at its site, paid for by the pushes saved.
+    """
 
-    def __init__(self, advisers: Mapping[int, AdviserRecord]) -> None:
-        self.advisers = advisers
+    __slots__ = ("channel", "cold", "entries", "limit", "pool", "quiet", "site_id")
+
+    def __init__(self, pool: Pool, channel: Channel, site_id: int) -> None:
+        self.pool = pool
+        self.channel = channel
+        self.site_id = site_id
         self.entries: list[AdviserEntry] = []
-        self.limit = 16
+        self.limit = COMPACT_SLACK
+        self.cold = True
+        # Compactions since it was last asked.
+        self.quiet = 0
 
     def compact(self) -> None:
         """Drop the stale entries (each member has at most one live entry per heap)."""
-        advisers = self.advisers
-        live = []
-        for entry in self.entries:
-            adviser = advisers.get(entry[2])
-            if adviser is not None and adviser.version == entry[3]:
-                live.append(entry)
+        live = [entry for entry in self.entries if entry[4].version == entry[3]]
         heapq.heapify(live)
         self.entries = live
+        self.quiet += 1
+        if self.quiet == COLD_AFTER:
+            # Cooled by the engine once the event is handled (filings are being walked now).
+            self.pool.cooling.append(self)
 
 
 class QualitySlot:
@@ -120,9 +153,15 @@ class ChannelFiling:
         else:
             self.ranked.append((heap, static))
 
+    def remove(self, heap: FreeHeap) -> None:
+        self.idle = [held for held in self.idle if held is not heap]
+        self.ranked = [held for held in self.ranked if held[0] is not heap]
+        self.occupied = [held for held in self.occupied if held is not heap]
+        self.quality = [held for held in self.quality if held.heap is not heap]
+
     def push(self, shared: AdviserEntry, load: float) -> None:
         """File the adviser in every heap: `shared` is their entry at rank 0 (longest idle)."""
-        _, since, ident, version = shared
+        _, since, ident, version, adviser = shared
         push = heapq.heappush
         for heap in self.idle:
             entries = heap.entries
@@ -131,11 +170,11 @@ class ChannelFiling:
                 heap.compact()
         for heap, rank in self.ranked:
             entries = heap.entries
-            push(entries, (rank, since, ident, version))
+            push(entries, (rank, since, ident, version, adviser))
             if len(entries) > heap.limit:
                 heap.compact()
         if self.occupied:
-            loaded = shared if load == 0.0 else (load, since, ident, version)
+            loaded = shared if load == 0.0 else (load, since, ident, version, adviser)
             for heap in self.occupied:
                 entries = heap.entries
                 push(entries, loaded)
@@ -144,7 +183,7 @@ class ChannelFiling:
         for slot in self.quality:
             heap = slot.heap
             entries = heap.entries
-            push(entries, (slot.rank, since, ident, version))
+            push(entries, (slot.rank, since, ident, version, adviser))
             if len(entries) > heap.limit:
                 heap.compact()
 
@@ -152,12 +191,29 @@ class ChannelFiling:
 class ContactClass:
     """Waiting contacts of one channel, option and priority, first come first served."""
 
-    __slots__ = ("heap", "key", "live")
+    __slots__ = (
+        "channel",
+        "heap",
+        "key",
+        "live",
+        "option",
+        "pool",
+        "priority",
+        "reach",
+        "reach_gen",
+    )
 
-    def __init__(self, key: ClassKey) -> None:
+    def __init__(self, pool: Pool, key: ClassKey) -> None:
+        self.pool = pool
         self.key = key
+        self.channel, self.option, self.priority = key
         self.heap: list[ContactEntry] = []
         self.live = 0
+        # Every site its contacts may ever be answered from (the last tier), valid while the
+        # engine's tier tables are of generation `reach_gen`: advisers elsewhere skip the
+        # class without looking at its contacts.
+        self.reach: SiteSet = None
+        self.reach_gen = -1
 
 
 class Pool:
@@ -165,7 +221,7 @@ class Pool:
         "advisers",
         "channels",
         "classes",
-        "contacts",
+        "cooling",
         "heaps",
         "in_service",
         "language",
@@ -174,6 +230,7 @@ class Pool:
         "site_members",
         "starts",
         "waiting",
+        "warm",
     )
 
     def __init__(
@@ -181,17 +238,21 @@ class Pool:
         queue: QueueRecord,
         language: str,
         advisers: Mapping[int, AdviserRecord],
-        contacts: Mapping[int, ContactRecord],
+        cooling: list[FreeHeap],
+        warm: Callable[[FreeHeap], None],
     ) -> None:
-        # The engine's own tables, read to tell live heap entries from stale ones.
+        # The engine's adviser table, its list of heaps to cool after the event, and how it
+        # rebuilds a cold heap when it is asked again.
         self.advisers = advisers
-        self.contacts = contacts
+        self.cooling = cooling
+        self.warm = warm
         self.queue = queue
         self.language = language
         self.channels = queue.policy.channels
         # Member adviser id -> skill score (sum of levels on what the queue requires).
         self.members: dict[int, int] = {}
-        self.site_members: dict[int, int] = {}
+        # Member ids per site (a cold heap is rebuilt from them).
+        self.site_members: dict[int, dict[int, None]] = {}
         # Free members per channel, then per site.
         self.heaps: dict[Channel, dict[int, FreeHeap]] = {}
         # Only classes with waiting contacts are kept, so an adviser's scan stays short.
@@ -199,6 +260,7 @@ class Pool:
         # Waiting contacts per (channel, priority) and contacts in service per (channel, site):
         # the inputs of the wait estimate.
         self.waiting: dict[tuple[Channel, int], int] = {}
+        # Site ALL_SITES holds the sums over every site.
         self.in_service: dict[tuple[Channel, int], int] = {}
         # Decaying rate of service starts per (channel, site): [rate, time of last start].
         self.starts: dict[tuple[Channel, int], list[float]] = {}
@@ -209,26 +271,26 @@ class Pool:
 
     def add_member(self, adviser_id: int, site_id: int, score: int) -> None:
         if adviser_id not in self.members:
-            self.site_members[site_id] = self.site_members.get(site_id, 0) + 1
+            self.site_members.setdefault(site_id, {})[adviser_id] = None
             self._set_limits(site_id)
         self.members[adviser_id] = score
 
     def remove_member(self, adviser_id: int, site_id: int) -> None:
         if self.members.pop(adviser_id, None) is not None:
-            self.site_members[site_id] -= 1
+            del self.site_members[site_id][adviser_id]
             self._set_limits(site_id)
 
     def free_heap(self, channel: Channel, site_id: int) -> FreeHeap:
         by_site = self.heaps.setdefault(channel, {})
         heap = by_site.get(site_id)
         if heap is None:
-            heap = by_site[site_id] = FreeHeap(self.advisers)
+            heap = by_site[site_id] = FreeHeap(self, channel, site_id)
             heap.limit = self._limit(site_id)
         return heap
 
     def _limit(self, site_id: int) -> int:
         # Each member has at most one live entry per heap; past twice that, compact.
-        return 2 * self.site_members.get(site_id, 0) + 16
+        return 2 * len(self.site_members.get(site_id, ())) + COMPACT_SLACK
 
     def _set_limits(self, site_id: int) -> None:
         for by_site in self.heaps.values():
@@ -236,33 +298,10 @@ class Pool:
             if heap is not None:
                 heap.limit = self._limit(site_id)
 
-    def adviser_entry_live(self, entry: AdviserEntry) -> bool:
-        adviser = self.advisers.get(entry[2])
-        return adviser is not None and adviser.version == entry[3]
-
-    def contact_entry_live(self, entry: ContactEntry) -> bool:
-        contact = self.contacts.get(entry[3])
-        return (
-            contact is not None
-            and contact.queue_seq == entry[2]
-            and contact.phase is ContactPhase.WAITING
-        )
-
-    def top_adviser(self, heap: FreeHeap) -> AdviserEntry | None:
-        entries = heap.entries
-        advisers = self.advisers
-        while entries:
-            top = entries[0]
-            adviser = advisers.get(top[2])
-            if adviser is not None and adviser.version == top[3]:
-                return top
-            heapq.heappop(entries)
-        return None
-
     def head_contact(self, cls: ContactClass) -> ContactEntry | None:
         heap = cls.heap
         while heap:
-            if self.contact_entry_live(heap[0]):
+            if contact_entry_live(heap[0]):
                 return heap[0]
             heapq.heappop(heap)
         return None
@@ -270,13 +309,13 @@ class Pool:
     def push_contact(self, key: ClassKey, entry: ContactEntry) -> None:
         cls = self.classes.get(key)
         if cls is None:
-            cls = self.classes[key] = ContactClass(key)
+            cls = self.classes[key] = ContactClass(self, key)
         heapq.heappush(cls.heap, entry)
         cls.live += 1
         if len(cls.heap) > 2 * cls.live + 16:
-            cls.heap[:] = [held for held in cls.heap if self.contact_entry_live(held)]
+            cls.heap[:] = [held for held in cls.heap if contact_entry_live(held)]
             heapq.heapify(cls.heap)
-        count_key = (ewt_channel(key[0]), key[2])
+        count_key = (EWT_CHANNEL[key[0]], key[2])
         self.waiting[count_key] = self.waiting.get(count_key, 0) + 1
 
     def contact_left(self, key: ClassKey) -> None:
@@ -285,9 +324,10 @@ class Pool:
         cls.live -= 1
         if cls.live == 0:
             del self.classes[key]
-        count_key = (ewt_channel(key[0]), key[2])
+        count_key = (EWT_CHANNEL[key[0]], key[2])
         self.waiting[count_key] -= 1
 
     def service_changed(self, channel: Channel, site_id: int, delta: int) -> None:
-        key = (ewt_channel(channel), site_id)
-        self.in_service[key] = self.in_service.get(key, 0) + delta
+        wanted = EWT_CHANNEL[channel]
+        for key in ((wanted, site_id), (wanted, ALL_SITES)):
+            self.in_service[key] = self.in_service.get(key, 0) + delta

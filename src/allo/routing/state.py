@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from allo.domain.advisers import Adviser
 from allo.domain.channels import Channel
 from allo.routing.policy import CapacityRules, SiteOption
+from allo.routing.tiers import UNCACHED_STEP, TierStep
 
 if TYPE_CHECKING:
     from allo.routing.pool import ChannelFiling, Pool
@@ -37,6 +39,7 @@ class AdviserRecord:
         "filing",
         "fill_load",
         "id",
+        "limits",
         "live_load",
         "logged_in",
         "offers",
@@ -50,7 +53,7 @@ class AdviserRecord:
         self.adviser = adviser
         self.id = adviser.id
         self.site_id = adviser.site_id
-        self.capacity = adviser.capacity
+        self.set_capacity(adviser.capacity)
         self.ready = False
         self.logged_in = False
         self.counts: dict[Channel, int] = dict.fromkeys(Channel, 0)
@@ -64,8 +67,13 @@ class AdviserRecord:
         # Pending offers, by contact id, to withdraw them at logout.
         self.offers: dict[int, None] = {}
 
+    def set_capacity(self, capacity: Mapping[Channel, int]) -> None:
+        self.capacity = capacity
+        # Every channel's limit, 0 if none (read on the hottest path: a plain subscript).
+        self.limits = {channel: capacity.get(channel, 0) for channel in Channel}
+
     def can_take(self, channel: Channel, rules: CapacityRules) -> bool:
-        if not self.ready or self.counts[channel] >= self.capacity.get(channel, 0):
+        if not self.ready or self.counts[channel] >= self.limits[channel]:
             return False
         weight = rules.weights[channel]
         if channel in rules.gap_fillers:
@@ -114,6 +122,9 @@ class ContactRecord:
         "queue_seq",
         "service_site",
         "started_at",
+        "step",
+        "step_gen",
+        "step_until",
         "tier_base",
         "tier_gen",
     )
@@ -141,6 +152,11 @@ class ContactRecord:
         # Tier timers count from here (a booked callback starts afresh at its slot).
         self.tier_base = arrived_at
         self.tier_gen = 0
+        # The tier step in force, cached until `step_until` while the tables' generation is
+        # `step_gen` (the engine's; -1: not cached).
+        self.step: TierStep = UNCACHED_STEP
+        self.step_until = 0.0
+        self.step_gen = -1
         self.phase = ContactPhase.WAITING
         self.queue_seq = -1
         self.adviser_id: int | None = None

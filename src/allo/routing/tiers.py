@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from allo.routing.policy import SiteOption, SiteTier
@@ -19,6 +20,10 @@ class TierStep:
         self.after = after
         self.sites = sites
         self.number = number
+
+
+# Placeholder for a step not computed yet (never used as one: its generation is -1).
+UNCACHED_STEP = TierStep(0.0, frozenset(), 0)
 
 
 def union(a: SiteSet, b: SiteSet) -> SiteSet:
@@ -67,6 +72,16 @@ def step_at(table: Sequence[TierStep], since: float, now: float) -> TierStep:
         if since + step.after <= now:
             return step
     return table[0]
+
+
+def step_span(table: Sequence[TierStep], since: float, now: float) -> tuple[TierStep, float]:
+    """The step in force at `now` (as `step_at`) and the time the next one opens (inf if none):
+    the step stays in force for every `now` before that time."""
+    for number in range(len(table) - 1, -1, -1):
+        if since + table[number].after <= now or number == 0:
+            until = since + table[number + 1].after if number + 1 < len(table) else math.inf
+            return table[number], until
+    raise ValueError("empty tier table")
 
 
 def allows(sites: SiteSet, site_id: int) -> bool:

@@ -38,9 +38,12 @@ class Timers:
         return self._heap[0][0] if self._heap else None
 
     def pop_due(self, now: float) -> Timer | None:
-        self._drop_stale()
-        if self._heap and self._heap[0][0] <= now:
-            return heapq.heappop(self._heap)
+        heap = self._heap
+        # Stale timers not due yet can wait: most events find nothing due at all.
+        while heap and heap[0][0] <= now:
+            timer = heapq.heappop(heap)
+            if self._is_live(timer):
+                return timer
         return None
 
     def __len__(self) -> int:

@@ -10,8 +10,12 @@ decisions.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +47,7 @@ from allo.routing import (
     SiteTier,
     StartCallback,
     Tick,
+    pool,
 )
 from allo.routing.policy import CAPACITY_BUDGET, DEFAULT_WEIGHTS
 
@@ -286,3 +291,81 @@ def test_same_input_same_decisions(
     specs: list[tuple[int, int, int, int, int]], plan: list[tuple[float, int, int]]
 ) -> None:
     assert run(specs, plan) == run(specs, plan)
+
+
+@contextmanager
+def free_heaps(cold_after: int, slack: int) -> Iterator[None]:
+    """Run with other thresholds for compacting free heaps and letting them go cold."""
+    saved = pool.COLD_AFTER, pool.COMPACT_SLACK
+    pool.COLD_AFTER, pool.COMPACT_SLACK = cold_after, slack
+    try:
+        yield
+    finally:
+        pool.COLD_AFTER, pool.COMPACT_SLACK = saved
+
+
+@settings(max_examples=100, deadline=None)
+@given(adviser_specs, steps)
+def test_cold_heaps_change_no_decision(
+    specs: list[tuple[int, int, int, int, int]], plan: list[tuple[float, int, int]]
+) -> None:
+    # Heaps that go cold at their first compaction (and compact as soon as they can), against
+    # heaps that never do: rebuilding a cold heap must give exactly what eager filing gave.
+    with free_heaps(cold_after=1, slack=0):
+        lazy = run(specs, plan)
+    with free_heaps(cold_after=10**9, slack=0):
+        eager = run(specs, plan)
+    assert lazy == eager
+
+
+def busy_day(seed: int) -> list[Decision]:
+    """A long random run on a small centre: contacts arrive, are accepted and finished, some
+    ask for a callback, advisers take breaks. Offers are always answered in time."""
+    rng = random.Random(seed)
+    specs = [
+        (rng.randint(1, 4), rng.randint(1, 5), rng.randint(0, 5), rng.randint(3, 5), 0)
+        for _ in range(10)
+    ]
+    advisers = make_advisers(specs)
+    engine = RoutingEngine(sites=SITES, queues=QUEUES, advisers=advisers, now=START)
+    now, everything = START, []
+    offered: dict[int, int] = {}
+    serving: list[int] = []
+    waiting: set[int] = set()
+    for adviser_id in range(1, 11):
+        everything += engine.handle(AdviserReady(adviser_id), now)
+    for contact_id in range(1, 1500):
+        now += rng.uniform(0, 8)
+        queue_id = rng.randint(1, 4)
+        channel = rng.choice(CHANNELS_OF[queue_id])
+        option = rng.choice(OPTIONS)
+        events: list[RoutingEvent] = [ContactArrived(contact_id, queue_id, channel, option=option)]
+        waiting.add(contact_id)
+        if offered and rng.random() < 0.9:
+            taken = rng.choice(sorted(offered))
+            events.append(OfferAccepted(taken, offered.pop(taken)))
+            serving.append(taken)
+        if serving and rng.random() < 0.8:
+            events.append(ContactFinished(serving.pop(rng.randrange(len(serving))), True, 4))
+        if waiting and rng.random() < 0.1:
+            events.append(CallbackRequested(rng.choice(sorted(waiting))))
+        if rng.random() < 0.05:
+            events.append(rng.choice((AdviserNotReady, AdviserReady))(rng.randint(1, 10)))
+        for event in events:
+            decisions = engine.handle(event, now)
+            for decision in decisions:
+                if isinstance(decision, OfferContact | StartCallback):
+                    offered[decision.contact_id] = decision.adviser_id
+                    waiting.discard(decision.contact_id)
+            everything += decisions
+    return everything
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cold_heaps_change_no_decision_over_long_runs(seed: int) -> None:
+    # Hypothesis keeps runs short; here heaps go cold and warm again many times.
+    with free_heaps(cold_after=1, slack=0):
+        lazy = busy_day(seed)
+    with free_heaps(cold_after=10**9, slack=0):
+        eager = busy_day(seed)
+    assert lazy == eager
