@@ -34,7 +34,12 @@ from rich.console import Console
 from rich.table import Table
 
 from allo.channels.voice.audio import CHUNK, RATE, Samples, silence
-from allo.channels.voice.media import MediaService, limit_opus_bitrate
+from allo.channels.voice.media import (
+    OPUS_BITRATE,
+    MediaService,
+    asked_opus_bitrate,
+    limit_opus_bitrate,
+)
 from allo.channels.voice.peer import Softphone
 
 MARKER_EVERY = 25  # chunks: one burst every 500 ms
@@ -151,7 +156,6 @@ def worker_main(conn: Connection) -> None:
 
 
 async def _worker(conn: Connection) -> None:
-    limit_opus_bitrate()  # the peers send speech at ~32 kbit/s, as browsers do
     loop = asyncio.get_running_loop()
     pairs: list[Pair] = []
     while True:
@@ -160,6 +164,9 @@ async def _worker(conn: Connection) -> None:
             pairs = [new_pair() for _ in range(args[0])]
             conn.send([(await p.caller.offer(), await p.adviser.offer()) for p in pairs])
         elif command == "answers":
+            # As browsers do, the peers send Opus at the rate the relay's answer asks for.
+            asked = {asked_opus_bitrate(sdp) for answers in args[0] for sdp in answers}
+            limit_opus_bitrate(min((b for b in asked if b), default=OPUS_BITRATE))
             for pair, (to_caller, to_adviser) in zip(pairs, args[0], strict=True):
                 await pair.caller.accept(to_caller)
                 await pair.adviser.accept(to_adviser)

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -40,7 +41,11 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
     finally:
         if uow.session.in_transaction():
-            await run_in_threadpool(uow.session.close)
+            # Shielded, so that a client gone mid-request cannot leave the connection checked
+            # out; and outside the request threads' limit (a limiter of its own), so that
+            # closing never waits for a thread held by a request waiting for a connection.
+            with CancelScope(shield=True):
+                await to_thread.run_sync(uow.session.close, limiter=CapacityLimiter(1))
         else:
             uow.session.close()
 

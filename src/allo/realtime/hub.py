@@ -80,6 +80,9 @@ class Hub:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscriptions: set[Subscription] = set()
+        # Topic → its followers: an event reaches its few followers without a walk over
+        # every open connection.
+        self._followers: dict[str, set[Subscription]] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._locals: OrderedDict[int, Any] = OrderedDict()
 
@@ -89,10 +92,18 @@ class Hub:
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         subscription = Subscription(set(topics))
         self._subscriptions.add(subscription)
+        for topic in subscription.topics:
+            self._followers.setdefault(topic, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+        for topic in subscription.topics:
+            followers = self._followers.get(topic)
+            if followers is not None:
+                followers.discard(subscription)
+                if not followers:
+                    del self._followers[topic]
 
     def publish_from_thread(self, events: Sequence[Event]) -> None:
         """Called by the bus or the tail, from any thread."""
@@ -125,9 +136,11 @@ class Hub:
         return self._locals.get(event_id) if event_id is not None else None
 
     def send(self, topics: set[str], message: dict[str, Any]) -> None:
-        for subscription in self._subscriptions:
-            if subscription.topics & topics:
-                subscription.offer(message)
+        reached: set[Subscription] = set()
+        for topic in topics:
+            reached.update(self._followers.get(topic, ()))
+        for subscription in reached:
+            subscription.offer(message)
 
     @property
     def connections(self) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from starlette.concurrency import run_in_threadpool
 
 from allo.channels.voice.call import Call
@@ -108,6 +109,9 @@ async def start(
     settings: Settings, store: Store, hub: Hub, voice: MediaService | None = None
 ) -> Background:
     background = Background()
+    # Request threads share one GIL with the event loop: past a few, more threads only
+    # queue for it, and the loop (every socket, every push) gets it less often.
+    to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
     hub.bind(asyncio.get_running_loop())
     if voice is not None:
         prompts = Path(settings.data_dir) / "prompts"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from allo.channels.voice.call import Call, Party
 
 log = logging.getLogger(__name__)
 MAX_SDP = 20_000
-OPUS_BITRATE = 32_000  # speech: aiortc's default (96 kbit/s, stereo) is music quality
+# Speech: aiortc's default (96 kbit/s, stereo) is music quality; RFC 7587 puts wideband
+# to fullband speech at 16-40 kbit/s. The same cap is asked of the browsers in the answer.
+OPUS_BITRATE = 24_000
+OPUS_RTPMAP = re.compile(r"^a=rtpmap:(\d+) opus/48000[^\r\n]*", re.MULTILINE | re.IGNORECASE)
 
 
 def limit_opus_bitrate(bitrate: int = OPUS_BITRATE) -> None:
@@ -42,6 +46,27 @@ def limit_opus_bitrate(bitrate: int = OPUS_BITRATE) -> None:
     opus.OpusEncoder.allo_original_init = original  # type: ignore[attr-defined]
     opus.OpusEncoder.__init__ = init  # type: ignore[method-assign]
     opus.OpusEncoder.allo_bitrate = bitrate  # type: ignore[attr-defined]
+
+
+def cap_opus_bitrate(sdp: str, bitrate: int = OPUS_BITRATE) -> str:
+    """Ask the other side to send Opus at no more than `bitrate` (RFC 7587
+    `maxaveragebitrate`, honoured by browsers): the relay forwards their frames as they are."""
+    found = OPUS_RTPMAP.search(sdp)
+    if found is None:
+        return sdp
+    fmtp = re.compile(rf"^(a=fmtp:{found.group(1)} [^\r\n]*)", re.MULTILINE)
+    if "maxaveragebitrate" in sdp:
+        return sdp
+    if fmtp.search(sdp):
+        return fmtp.sub(rf"\1;maxaveragebitrate={bitrate}", sdp, count=1)
+    line = found.group(0)
+    return sdp.replace(line, f"{line}\r\na=fmtp:{found.group(1)} maxaveragebitrate={bitrate}", 1)
+
+
+def asked_opus_bitrate(sdp: str) -> int | None:
+    """The `maxaveragebitrate` an SDP asks of its peer, if any."""
+    found = re.search(r"maxaveragebitrate=(\d+)", sdp)
+    return int(found.group(1)) if found else None
 
 
 Ended = Callable[[Call, str, dict[str, Any] | None], Awaitable[None]]
@@ -133,7 +158,7 @@ class MediaService:
         except (ValueError, KeyError, IndexError) as error:
             await party.close()
             raise BadOffer(f"the offer cannot be answered: {error}") from None
-        return str(party.pc.localDescription.sdp)
+        return cap_opus_bitrate(str(party.pc.localDescription.sdp))
 
     async def start_call(
         self,

@@ -30,7 +30,7 @@ from allo.channels.voice.audio import RATE, Samples
 
 log = logging.getLogger(__name__)
 TIME_BASE = Fraction(1, RATE)
-BITRATE = 32_000  # speech; aiortc's own encoder defaults to 96 kbit/s stereo (music)
+BITRATE = 24_000  # speech, as media.OPUS_BITRATE; aiortc's own encoder defaults to 96 kbit/s
 # Frame length in 48 kHz samples for each Opus configuration (RFC 6716, section 3.1):
 # SILK 10/20/40/60 ms (configs 0-11), hybrid 10/20 ms (12-15), CELT 2.5/5/10/20 ms (16-31).
 _SILK = (480, 960, 1920, 2880)
