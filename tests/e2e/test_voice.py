@@ -58,9 +58,8 @@ def best_correlation(source: np.ndarray, heard: np.ndarray) -> float:
     return best
 
 
-def test_call_from_the_widget_to_the_desk(
-    mic_browser: Any, demo_server: Server, fake_mic: Any
-) -> None:
+def open_billing_with_recording(demo_server: Server) -> None:
+    """The demo's "Facturation" queue, open at any hour and recording its calls."""
     with admin_api(demo_server) as api:
         queue = next(
             q for q in api.get("/api/v1/queues").json()["items"] if q["name"] == "Facturation"
@@ -72,6 +71,12 @@ def test_call_from_the_widget_to_the_desk(
             headers={"X-CSRF-Token": csrf},
         )
         assert patched.status_code == 200, patched.text
+
+
+def test_call_from_the_widget_to_the_desk(
+    mic_browser: Any, demo_server: Server, fake_mic: Any
+) -> None:
+    open_billing_with_recording(demo_server)
     adviser = login(mic_browser, demo_server, "conseiller.paris@demo.allo.test", "/desk")
     adviser.select_option("#state", "ready")
     adviser.wait_for_timeout(300)
@@ -172,17 +177,7 @@ def answer_offer(adviser: Any) -> None:
 def test_hold_mute_transfer_from_the_desk_listen_in_and_playback_from_the_wall(
     mic_browser: Any, demo_server: Server
 ) -> None:
-    with admin_api(demo_server) as api:
-        queue = next(
-            q for q in api.get("/api/v1/queues").json()["items"] if q["name"] == "Facturation"
-        )
-        csrf = api.cookies.get("allo_csrf") or ""
-        patched = api.patch(
-            f"/api/v1/queues/{queue['id']}",
-            json={"opening_hours": ALWAYS_OPEN, "recording": True},
-            headers={"X-CSRF-Token": csrf},
-        )
-        assert patched.status_code == 200, patched.text
+    open_billing_with_recording(demo_server)
     paris = login(mic_browser, demo_server, "conseiller.paris@demo.allo.test", "/desk")
     rabat = login(mic_browser, demo_server, "conseiller.rabat@demo.allo.test", "/desk")
     rabat_id = rabat.evaluate(

@@ -26,6 +26,8 @@ from allo.services import offers, voice
 from allo.services.errors import Conflict
 from allo.store.uow import Store
 
+T = TypeVar("T")
+
 public = APIRouter(prefix="/public/v1", tags=["public voice"])
 router = APIRouter(prefix="/api/v1", tags=["voice"])
 Sdp = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -123,6 +125,17 @@ async def start_call(key: str, body: CallIn, request: Request, lang: Lang) -> An
     return {"token": call.token, "contact_id": call.contact_id, "sdp": answer}
 
 
+async def _in_thread(request: Request, service: Callable[..., T], *args: Any) -> T:
+    """`service(uow, *args)` in a unit of work of its own, on a worker thread: these
+    endpoints are async because the media runs on the event loop."""
+
+    def run() -> T:
+        with _store(request).unit_of_work() as uow:
+            return service(uow, *args)
+
+    return await run_in_threadpool(run)
+
+
 def _ended(request: Request, tenant_id: int, contact_id: int, reason: str) -> None:
     with _store(request).unit_of_work() as uow:
         voice.call_ended(uow, tenant_id, contact_id, reason, None)
@@ -142,11 +155,7 @@ async def customer_asks_callback(token: ChatToken, request: Request) -> Any:
 
 @public.post("/call/hangup", status_code=204)
 async def customer_hangs_up(token: ChatToken, request: Request) -> None:
-    def find() -> int:
-        with _store(request).unit_of_work() as uow:
-            return voice.customer_call(uow, token).id
-
-    contact_id = await run_in_threadpool(find)
+    contact_id = (await _in_thread(request, voice.customer_call, token)).id
     await media(request).hang_up(contact_id, "customer_hung_up")
 
 
@@ -180,11 +189,7 @@ def transfer(contact_id: int, body: TransferIn, uow: Uow, actor: Actor) -> Any:
 async def consult(contact_id: int, body: ConsultIn, request: Request, actor: Actor) -> None:
     """Warm transfer: the caller goes on hold and the colleague's desk rings."""
 
-    def check() -> None:
-        with _store(request).unit_of_work() as uow:
-            voice.start_consultation(uow, actor, contact_id, body.adviser_id)
-
-    await run_in_threadpool(check)
+    await _in_thread(request, voice.start_consultation, actor, contact_id, body.adviser_id)
     _on_the_line(lambda: media(request).consult(contact_id, body.adviser_id))
 
 
@@ -192,11 +197,7 @@ async def consult(contact_id: int, body: ConsultIn, request: Request, actor: Act
 async def join_consultation(contact_id: int, body: OfferIn, request: Request, actor: Actor) -> Any:
     """The consulted colleague's softphone joins; only the first adviser hears them."""
 
-    def check() -> None:
-        with _store(request).unit_of_work() as uow:
-            voice.consulted_call(uow, actor, contact_id)
-
-    await run_in_threadpool(check)
+    await _in_thread(request, voice.consulted_call, actor, contact_id)
     assert actor.adviser_id is not None  # consulted_call refuses anyone else
     try:
         sdp = await media(request).join_consultant(contact_id, actor.adviser_id, body.sdp)
@@ -221,18 +222,11 @@ async def end_consultation(
         raise Conflict("call", "no colleague is on the line", key="error.consult_over")
     done = "completed" if outcome == "complete" else "cancelled"
 
-    def record() -> None:
-        with _store(request).unit_of_work() as uow:
-            voice.end_consultation(uow, actor, contact_id, colleague, done)
-
-    await run_in_threadpool(record)
+    await _in_thread(request, voice.end_consultation, actor, contact_id, colleague, done)
     if outcome == "complete":
         await service.complete_consultation(contact_id)
     else:
         await service.cancel_consultation(contact_id)
-
-
-T = TypeVar("T")
 
 
 def _on_the_line(action: Callable[[], T]) -> T:
@@ -246,11 +240,7 @@ def _on_the_line(action: Callable[[], T]) -> T:
 async def listen_in(contact_id: int, body: OfferIn, request: Request, actor: Actor) -> Any:
     """A supervisor listens in silently (audited); nobody hears them."""
 
-    def check() -> None:
-        with _store(request).unit_of_work() as uow:
-            voice.listened_call(uow, actor, contact_id)
-
-    await run_in_threadpool(check)
+    await _in_thread(request, voice.listened_call, actor, contact_id)
     try:
         return {"sdp": await media(request).listen_in(contact_id, body.sdp)}
     except BadOffer as error:
