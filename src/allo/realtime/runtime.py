@@ -109,8 +109,8 @@ async def start(
     settings: Settings, store: Store, hub: Hub, voice: MediaService | None = None
 ) -> Background:
     background = Background()
-    # Request threads share one GIL with the event loop: past a few, more threads only
-    # queue for it, and the loop (every socket, every push) gets it less often.
+    # Request threads share one GIL with the event loop (anyio's default is 40). Fewer
+    # steadied short SQLite runs of bench/live.py; see docs/chat-desk-wall.md before lowering.
     to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
     hub.bind(asyncio.get_running_loop())
     if voice is not None:
