@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+COMPILE_STAMP := $(VENV)/.compiled
+COMPILED_SOURCES := $(shell $(PYTHON) scripts/compile.py --list)
 
-.PHONY: install install-test demo serve test lint typecheck unit integration e2e bench clean
+.PHONY: install install-test compile interpreted demo serve test lint typecheck unit integration e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +20,20 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	scripts/install-system-deps.sh
 	touch $@
 
-install: $(STAMP)
+# The routing engine and the twin compiled with mypyc (scripts/compile.py), rebuilt when
+# one of their sources changes.
+$(COMPILE_STAMP): $(STAMP) scripts/compile.py $(COMPILED_SOURCES)
+	$(BIN)/pip install --quiet 'mypy>=1.11'
+	$(BIN)/python scripts/compile.py
+	touch $@
+
+install: $(STAMP) $(COMPILE_STAMP)
 install-test: $(TEST_STAMP)
+compile: $(COMPILE_STAMP)
+
+interpreted:
+	$(PYTHON) scripts/compile.py --clean
+	rm -f $(COMPILE_STAMP)
 
 demo: install
 	$(BIN)/allo demo
@@ -34,19 +48,19 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
-unit: install-test
+unit: install-test compile
 	$(BIN)/pytest tests/unit
 
-integration: install-test
+integration: install-test compile
 	$(BIN)/pytest tests/integration
 
-e2e: install-test
+e2e: install-test compile
 	$(BIN)/pytest tests/e2e
 
-test: lint typecheck
+test: lint typecheck compile
 	$(BIN)/pytest
 
-bench: install-test
+bench: install-test compile
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/routing.py --quick
 	$(BIN)/python bench/planning.py --quick
@@ -54,5 +68,5 @@ bench: install-test
 	$(BIN)/python bench/simulation.py --quick
 	$(BIN)/python bench/live.py --quick
 
-clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+clean: interpreted
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

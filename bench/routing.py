@@ -40,6 +40,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import allo
 from allo.domain.advisers import Adviser
 from allo.domain.channels import Channel
 from allo.domain.queues import WEEKDAYS, OpeningHours, Queue
@@ -713,6 +714,7 @@ def main() -> None:
     console.print(report(small, large, memory, ewt))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     console.print(f"{os.cpu_count()} cores, load average {load:.1f} at the end of the run")
+    console.print(f"routing engine: {allo.build()}")
 
 
 if __name__ == "__main__":

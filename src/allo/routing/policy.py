@@ -28,6 +28,11 @@ class SiteOption:
         if self.only and self.group is None:
             raise InvalidValue("option.only", "needs a site group to be limited to")
 
+    def __hash__(self) -> int:
+        # The same as the one dataclasses would write, but compiled with the engine (make
+        # compile): options key the engine's tier tables, hashed at every lookup.
+        return hash((self.group, self.only))
+
 
 ANY_SITE = SiteOption()
 
