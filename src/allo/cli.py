@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from allo.domain.errors import DomainError
 from allo.domain.roles import Role
+from allo.gc_policy import collect_rarely
 from allo.i18n import t
 from allo.planning_cli import app as plan_app
 from allo.settings import Settings, get_settings
@@ -205,6 +206,7 @@ def router(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    collect_rarely()
     RouterHost(make_store(settings), tenant).run(stop)
 
 
@@ -286,8 +288,10 @@ def _run_server(settings: Settings) -> None:
     from allo.api.app import create_app
 
     console.print(t("cli.serving", url=f"http://{settings.host}:{settings.port}"))
+    application = create_app(settings)
+    collect_rarely()
     uvicorn.run(
-        create_app(settings),
+        application,
         host=settings.host,
         port=settings.port,
         log_level="info",

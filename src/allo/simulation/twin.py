@@ -14,7 +14,6 @@ hang-up at its time (it changes waits announced and tier timers of the others).
 from __future__ import annotations
 
 import bisect
-import gc
 import itertools
 import math
 import random
@@ -23,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from allo.domain.channels import Channel
+from allo.gc_policy import collecting_rarely
 from allo.routing import (
     AdviserLoggedOut,
     AdviserMissed,
@@ -439,12 +439,6 @@ def state_name(state: int) -> str:
 
 
 def run_replication(scenario: Scenario, seed: int) -> ReplicationResult:
-    # A replication allocates millions of short-lived objects that reference counting
-    # frees; the cyclic collector's passes over them were about 5 % of a run, so it runs
-    # a hundred times rarer for the replication's duration.
-    first, *older = gc.get_threshold()
-    gc.set_threshold(first * 100, *older)
-    try:
+    # The cyclic collector's passes were about 5 % of a replication (allo.gc_policy).
+    with collecting_rarely():
         return Twin(scenario, seed).run()
-    finally:
-        gc.set_threshold(first, *older)

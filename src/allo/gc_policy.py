@@ -1,0 +1,39 @@
+"""How often Python's cyclic garbage collector runs where the routing engine lives.
+
+The engine keeps tens of thousands of long-lived objects (its heaps, contacts, advisers,
+pools), and each of the collector's passes over the older generations walks them all: with
+Python's default thresholds the collector's share of the engine's time grows with the size
+of the centre (at 5,000 advisers a fifth of it, against a sixth as much at 500; measured by
+bench/routing.py). Nearly all the garbage the engine and the twin make is acyclic and freed
+at once by reference counting, so the collector, needed only for the rare cycles, runs a
+hundred times less often in the processes that host the engine: `allo serve` and `allo
+demo` (the router runs inside them), `allo router`, and each replication of the twin.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Python's default first threshold is 700 allocations; this is a hundred times that.
+RARE_THRESHOLD = 70_000
+
+
+def collect_rarely() -> None:
+    """For a whole process, once start-up is done (idempotent)."""
+    gc.collect()
+    gc.freeze()  # modules and the app built at start-up are never garbage: never walked again
+    _, *older = gc.get_threshold()
+    gc.set_threshold(max(RARE_THRESHOLD, gc.get_threshold()[0]), *older)
+
+
+@contextmanager
+def collecting_rarely() -> Iterator[None]:
+    """For one piece of work (a replication), the previous thresholds restored after."""
+    first, *older = gc.get_threshold()
+    gc.set_threshold(max(RARE_THRESHOLD, first), *older)
+    try:
+        yield
+    finally:
+        gc.set_threshold(first, *older)
