@@ -6,6 +6,11 @@ wait for an adviser over /public/v1/chat/ws, and exchange messages. Printed, wit
 offer latency (chat started → offer pushed to the adviser), message delivery latency (sent
 by one side → pushed to the other), messages lost, and the server's peak memory.
 
+The server runs as deployed (README): `allo serve` with ALLO_RUN_INSIGHTS=false and `allo
+insights` reading the conversations in a process of its own beside it, whose memory and
+CPU are printed too. `--insights-inside` runs them inside the API process instead, as
+`allo demo` does: their language model then shares the API's interpreter lock and memory.
+
     python bench/live.py [--quick] [--advisers 200] [--rate 20] [--seconds 20]
 """
 
@@ -15,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import socket
 import subprocess
@@ -123,12 +129,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, log: Path, insights_inside: bool) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ALLO_COOKIE_SECURE": "false",
         "ALLO_CHAT_STARTS_PER_MINUTE": "100000",
         "ALLO_CHAT_MESSAGES_PER_MINUTE": "100000",
+        "ALLO_RUN_INSIGHTS": "true" if insights_inside else "false",
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -146,6 +153,25 @@ def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(log.read_text()[-2000:])
+
+
+def start_insights(url: str, log: Path) -> subprocess.Popen[bytes]:
+    """`allo insights`, reading the conversations in a process of its own, as deployed."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "allo", "insights", "--database-url", url],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -364,7 +390,9 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
     console.print(f"[bold]{name}[/]: seeding {args.advisers} advisers…")
     key, team, queue_id = seed(url, args.advisers)
     port = free_port()
-    server = start_server(url, port, folder / f"{name}.log")
+    server = start_server(url, port, folder / f"{name}.log", args.insights_inside)
+    insights_log = folder / f"{name}-insights.log"
+    insights = None if args.insights_inside else start_insights(url, insights_log)
     profiler = None
     if args.profile:
         output = folder / f"{name}.pyspy"
@@ -376,21 +404,21 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         )
     try:
         cpu_before, bench_before = cpu_seconds(server.pid), time.process_time()
+        insights_before = 0.0 if insights is None else cpu_seconds(insights.pid)
         stats = asyncio.run(
             drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds)
         )
         cpu = cpu_seconds(server.pid) - cpu_before
         bench_cpu = time.process_time() - bench_before
         memory = peak_memory_mb(server.pid)
+        insights_cpu = math.nan if insights is None else cpu_seconds(insights.pid) - insights_before
+        insights_memory = math.nan if insights is None else peak_memory_mb(insights.pid)
         if profiler is not None:
             profiler.wait()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+        if insights is not None:
+            stop(insights)
     lost = len(set(stats.sent) - stats.received)
     if stats.errors:
         kinds = Counter(stats.errors).most_common(5)
@@ -407,6 +435,8 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         "lost": lost,
         "memory": memory,
         "cpu_per_chat": 1000 * cpu / max(1, stats.chats_started),
+        "insights_memory": insights_memory,
+        "insights_cpu_per_chat": 1000 * insights_cpu / max(1, stats.chats_started),
         "client_lag_p99": percentile(stats.client_lag, 0.99),
         "bench_cpu_per_chat": 1000 * bench_cpu / max(1, stats.chats_started),
         "errors": len(stats.errors),
@@ -433,6 +463,12 @@ def drop_postgres(url: str) -> None:
     engine.dispose()
 
 
+def insights_cells(row: dict[str, Any]) -> tuple[str, str]:
+    if math.isnan(row["insights_memory"]):
+        return "in server", "in server"
+    return f"{row['insights_memory']:.0f}", f"{row['insights_cpu_per_chat']:.1f}"
+
+
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     table = Table(
         title=f"Live: {args.advisers} advisers, {args.rate} new chats/s for {args.seconds} s"
@@ -449,6 +485,8 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "lost",
         "server peak MB",
         "server CPU ms / chat",
+        "insights peak MB",
+        "insights CPU ms / chat",
         "bench CPU ms / chat",
         "bench loop lag p99 ms",
         "errors",
@@ -467,6 +505,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             str(r["lost"]),
             f"{r['memory']:.0f}",
             f"{r['cpu_per_chat']:.1f}",
+            *insights_cells(r),
             f"{r['bench_cpu_per_chat']:.1f}",
             f"{r['client_lag_p99']:.0f}",
             str(r["errors"]),
@@ -487,6 +526,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50 advisers, 5 s")
     parser.add_argument("--db", choices=("both", "sqlite", "postgres"), default="both")
     parser.add_argument("--logs", type=Path, help="keep the server logs in this folder")
+    parser.add_argument(
+        "--insights-inside",
+        action="store_true",
+        help="read conversations inside the API process (as `allo demo` does) instead of "
+        "in `allo insights` beside it (as deployed)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy profile of the server (GIL holders)"
     )
