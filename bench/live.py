@@ -22,6 +22,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -394,15 +395,17 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
     insights_log = folder / f"{name}-insights.log"
     insights = None if args.insights_inside else start_insights(url, insights_log)
     profiler = None
-    if args.profile:
-        output = folder / f"{name}.pyspy"
-        command = ["py-spy", "record", "--gil", "-f", "raw", "-p", str(server.pid)]
-        profiler = subprocess.Popen(
-            [*command, "-d", str(int(args.seconds + 4)), "-o", str(output)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
     try:
+        if args.profile:
+            # py-spy is installed next to this interpreter (`pip install py-spy`).
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            output = folder / f"{name}.pyspy"
+            command = [spy, "record", "--gil", "-f", "raw", "-p", str(server.pid)]
+            profiler = subprocess.Popen(
+                [*command, "-d", str(int(args.seconds + 4)), "-o", str(output)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         cpu_before, bench_before = cpu_seconds(server.pid), time.process_time()
         insights_before = 0.0 if insights is None else cpu_seconds(insights.pid)
         stats = asyncio.run(
