@@ -505,12 +505,11 @@ def throughput(advisers: int, events: int, seed: int, warm_up: float) -> Through
     # The collector runs as it does in the processes that host the engine (allo.gc_policy).
     with collecting_rarely():
         run = driver.play(events)
+        replayed, decisions, replay_s = replay(centre, run)
     cpu = run.latencies_ns
     interleaved_s = sum(cpu) / 1e9
     quantiles = statistics.quantiles(cpu, n=100)
     wall_p99 = statistics.quantiles(run.wall_ns, n=100)[98]
-    with collecting_rarely():
-        replayed, decisions, replay_s = replay(centre, run)
     return Throughput(
         advisers,
         replayed / replay_s,

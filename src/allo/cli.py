@@ -210,9 +210,6 @@ def router(
     RouterHost(make_store(settings), tenant).run(stop)
 
 
-INSIGHTS_NICENESS = 10
-
-
 @app.command()
 @friendly_errors
 def mail(
@@ -251,6 +248,10 @@ def mail(
         worker.stop()
 
 
+# Below the API's priority (0): the analysis is off the live path and may lag at peaks.
+INSIGHTS_NICENESS = 10
+
+
 @app.command()
 @friendly_errors
 def insights(database_url: DbUrl = None) -> None:
@@ -269,8 +270,8 @@ def insights(database_url: DbUrl = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    # Reading a conversation costs about twice the CPU of serving it (spaCy): beside the API
-    # on the same cores, the analysis yields to the live path at peaks and catches up after.
+    # Reading a conversation costs about as much CPU as serving it (spaCy): beside the API on
+    # the same cores, the analysis yields to the live path at peaks and catches up after.
     os.nice(INSIGHTS_NICENESS)
     store = make_store(settings)
     follow_events(store, InsightsWorker(store), stop)
