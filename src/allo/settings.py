@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     default_language: str = "fr"
     # One log line per HTTP request on stderr; off when a reverse proxy keeps the access log.
     access_log: bool = True
-    # Threads running request handlers (database work) beside the event loop.
-    request_threads: int = 40
+    # Threads running request handlers (database work) beside the event loop; few on
+    # purpose (see realtime/runtime.py).
+    request_threads: int = 4
     # Run the live router inside this server process (one active router per tenant is
     # still guaranteed by a lock; set false when routers run as `allo router`).
     run_router: bool = True

@@ -4,17 +4,24 @@ the customer, problem-rate alerts (on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
+import sqlite3
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from allo.domain.roles import Role
 from allo.insights.checksums import iban_valid, luhn_valid
+from allo.insights.classify import Reading
+from allo.insights.engine import Analyser, default_analyser
+from allo.insights.redaction import Redacted
 from allo.realtime.runtime import insights_worker
-from allo.services import messages
-from allo.store.tables import AuditRow, ContactRow, EventRow
+from allo.services import contacts, insights, messages
+from allo.services.principal import system_principal
+from allo.store.tables import AuditRow, ContactRow, EventRow, MessageInsightRow
 from allo.store.uow import Store
 from tests.conftest import FakeClock
 from tests.integration.conftest import Tenant
@@ -239,3 +246,56 @@ def test_analyse_pending_backfills_contacts_without_analysis(
     assert answer.json() == {"analysed": 1}
     again = client.post("/api/v1/insights/analyse", headers=acme.auth(S), json={})
     assert again.json() == {"analysed": 0}
+
+
+class ProbingAnalyser(Analyser):
+    """The real model, which before each of its runs checks whether another connection could
+    take SQLite's write lock at once."""
+
+    def __init__(self, path: str) -> None:
+        real = default_analyser()
+        super().__init__(real.redactor, real.reader, real.version)
+        self.path = path
+        self.runs = 0
+        self.locked_out = 0
+
+    def _probe(self) -> None:
+        self.runs += 1
+        other = sqlite3.connect(self.path, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        except sqlite3.OperationalError:
+            self.locked_out += 1
+        finally:
+            other.close()
+
+    def redact(self, texts: Sequence[str]) -> list[Redacted]:
+        self._probe()
+        return super().redact(texts)
+
+    def read(self, redacted_texts: Sequence[str]) -> list[Reading]:
+        self._probe()
+        return super().read(redacted_texts)
+
+
+def test_the_language_model_never_runs_under_the_sqlite_write_lock(
+    acme: Tenant, store: Store, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's single write lock")
+    with store.unit_of_work() as uow:
+        contact = contacts.create_contact(
+            uow, system_principal(acme.id), {"channel": "chat", "queue_id": acme.ids["queue"]}
+        )
+        ids = [
+            messages.add_message(uow, contact, "customer", body).id
+            for body in ("Bonjour, ma box ne marche plus.", "Toujours en panne ce matin !")
+        ]
+    probe = ProbingAnalyser(db_url.removeprefix("sqlite:///"))
+    with store.unit_of_work() as uow:
+        assert insights.analyse_messages(uow, ids, probe) == 2
+    with store.unit_of_work() as uow:
+        stored = uow.session.scalars(select(MessageInsightRow.message_id)).all()
+    assert sorted(stored) == sorted(ids)  # the analysis was written…
+    assert probe.runs >= 3 and probe.locked_out == 0  # …and no run of the model held the lock

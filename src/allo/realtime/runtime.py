@@ -109,8 +109,10 @@ async def start(
     settings: Settings, store: Store, hub: Hub, voice: MediaService | None = None
 ) -> Background:
     background = Background()
-    # Request threads share one GIL with the event loop (anyio's default is 40). Fewer
-    # steadied short SQLite runs of bench/live.py; see docs/chat-desk-wall.md before lowering.
+    # Request threads share one interpreter lock with the event loop and the router: each
+    # runnable thread lengthens every other one's wait for it after a database round trip,
+    # and past a point slower requests pile up more threads. Four instead of anyio's 40 cut
+    # the offer p99 of bench/live.py tenfold on both databases (docs/chat-desk-wall.md).
     to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
     hub.bind(asyncio.get_running_loop())
     if voice is not None:

@@ -64,7 +64,10 @@ def _analyser(analyser: Analyser | None) -> Analyser:
 # Messages are written by services/messages.py (chat, email, desk), which replaces payment
 # data and redacts by patterns on the way in; here each customer message is read again with
 # the name finder, classified, and its contact analysed. The insights worker calls this after
-# the commit, off the request and router threads.
+# the commit, off the request and router threads. Each use case reads and runs the
+# language model first and writes after: on SQLite the first write takes the database's
+# single write lock until the commit, and a model running under it would hold up every
+# other writer (the live router among them).
 
 
 def analyse_messages(
@@ -75,17 +78,22 @@ def analyse_messages(
     if not rows:
         return 0
     engine = _analyser(analyser)
-    for message, redacted in zip(rows, engine.redact([r.body for r in rows]), strict=True):
-        message.body_redacted = redacted.text
-        if message.author_kind == "customer":
-            _store_message_insight(uow, message, redacted.found, engine)
+    redactions = list(zip(rows, engine.redact([r.body for r in rows]), strict=True))
+    said = [(row, red) for row, red in redactions if row.author_kind == "customer"]
+    readings = engine.read([red.text for _, red in said]) if said else []
+    redacted_now = {row.id: red.text for row, red in redactions}
     contact_ids = sorted({r.contact_id for r in rows})
     contacts = list(uow.session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids))))
     by_tenant: dict[int, list[ContactRow]] = defaultdict(list)
     for contact in contacts:
         by_tenant[contact.tenant_id].append(contact)
-    for group in by_tenant.values():
-        analyse_contacts(uow, group, engine)
+    contact_readings = [read_contacts(uow, g, engine, redacted_now) for g in by_tenant.values()]
+    for message, redacted in redactions:
+        message.body_redacted = redacted.text
+    for (message, redacted), reading in zip(said, readings, strict=True):
+        _store_message_insight(uow, message, redacted.found, reading, engine.version)
+    for read in contact_readings:
+        store_contact_readings(uow, read, engine.version)
     uow.commit()
     return len(rows)
 
@@ -94,19 +102,8 @@ def analyse_message(
     uow: UnitOfWork, message_id: int, analyser: Analyser | None = None
 ) -> MessageRow | None:
     """Fully redact one stored message (names included), read it, re-analyse its contact."""
-    message = uow.session.get(MessageRow, message_id)
-    if message is None:
-        return None
-    engine = _analyser(analyser)
-    redacted = engine.redact([message.body])[0]
-    message.body_redacted = redacted.text
-    if message.author_kind == "customer":
-        _store_message_insight(uow, message, redacted.found, engine)
-    contact = uow.session.get(ContactRow, message.contact_id)
-    if contact is not None:
-        analyse_contacts(uow, [contact], engine)
-    uow.commit()
-    return message
+    analyse_messages(uow, [message_id], analyser)
+    return uow.session.get(MessageRow, message_id)
 
 
 def _active_topics(uow: UnitOfWork, tenant_id: int) -> list[tuple[int, list[str]]]:
@@ -119,10 +116,9 @@ def _active_topics(uow: UnitOfWork, tenant_id: int) -> list[tuple[int, list[str]
 
 
 def _store_message_insight(
-    uow: UnitOfWork, message: MessageRow, found: dict[str, int], engine: Analyser
+    uow: UnitOfWork, message: MessageRow, found: dict[str, int], reading: Reading, version: str
 ) -> None:
     assert message.body_redacted is not None
-    reading = engine.read([message.body_redacted])[0]
     known = uow.session.scalar(
         select(MessageInsightRow).where(MessageInsightRow.message_id == message.id)
     )
@@ -141,21 +137,28 @@ def _store_message_insight(
             topic_id=assign_topic(message.body_redacted, _active_topics(uow, message.tenant_id)),
             text_redacted=message.body_redacted,
             redactions=dict(found),
-            model_version=engine.version,
+            model_version=version,
             analysed_at=uow.now(),
         )
     )
 
 
-def _contact_texts(uow: UnitOfWork, contacts: Sequence[ContactRow], engine: Analyser) -> list[str]:
-    """Per contact, its redacted subject followed by its customers' redacted messages."""
+def _contact_texts(
+    uow: UnitOfWork,
+    contacts: Sequence[ContactRow],
+    engine: Analyser,
+    redacted_now: dict[int, str],
+) -> list[str]:
+    """Per contact, its redacted subject followed by its customers' redacted messages (those
+    in `redacted_now` as redacted in this unit of work, not yet written)."""
     ids = [c.id for c in contacts]
     messages: dict[int, list[str]] = defaultdict(list)
-    for contact_id, text in uow.session.execute(
-        select(MessageRow.contact_id, MessageRow.body_redacted)
+    for message_id, contact_id, stored in uow.session.execute(
+        select(MessageRow.id, MessageRow.contact_id, MessageRow.body_redacted)
         .where(MessageRow.contact_id.in_(ids), MessageRow.author_kind == "customer")
         .order_by(MessageRow.id)
     ):
+        text = redacted_now.get(message_id, stored)
         if text:
             messages[contact_id].append(text)
     subjects = engine.redact([c.subject or "" for c in contacts])
@@ -165,20 +168,41 @@ def _contact_texts(uow: UnitOfWork, contacts: Sequence[ContactRow], engine: Anal
     ]
 
 
+ContactReading = tuple[ContactRow, str, Reading]
+
+
 def analyse_contacts(
     uow: UnitOfWork, contacts: Sequence[ContactRow], engine: Analyser | None = None
 ) -> list[ContactInsightRow]:
     """(Re)analyse contacts that have something to read; the caller commits."""
     engine = _analyser(engine)
-    texts = _contact_texts(uow, contacts, engine)
+    return store_contact_readings(uow, read_contacts(uow, contacts, engine), engine.version)
+
+
+def read_contacts(
+    uow: UnitOfWork,
+    contacts: Sequence[ContactRow],
+    engine: Analyser,
+    redacted_now: dict[int, str] | None = None,
+) -> list[ContactReading]:
+    """The model's reading of each contact that has something to read (no write)."""
+    texts = _contact_texts(uow, contacts, engine, redacted_now or {})
     pairs = [(c, t) for c, t in zip(contacts, texts, strict=True) if t]
-    if not pairs:
+    readings = engine.read([t for _, t in pairs]) if pairs else []
+    return [(c, t, r) for (c, t), r in zip(pairs, readings, strict=True)]
+
+
+def store_contact_readings(
+    uow: UnitOfWork, read: Sequence[ContactReading], version: str
+) -> list[ContactInsightRow]:
+    """Upsert the contacts' insights, announce them, propose ideas, check problem alerts."""
+    if not read:
         return []
-    readings = engine.read([t for _, t in pairs])
-    topics = _active_topics(uow, pairs[0][0].tenant_id)
+    tenant_id = read[0][0].tenant_id
+    topics = _active_topics(uow, tenant_id)
     stored = []
-    for (contact, text), reading in zip(pairs, readings, strict=True):
-        row = _upsert_insight(uow, contact, text, engine.version, reading)
+    for contact, text, reading in read:
+        row = _upsert_insight(uow, contact, text, version, reading)
         row.topic_id = assign_topic(text, topics)
         stored.append(row)
         uow.session.flush()
@@ -193,7 +217,7 @@ def analyse_contacts(
         if row.intent == Intent.IDEA.value:
             _propose_idea(uow, contact, row)
     for topic_id in {r.topic_id for r in stored if r.topic_id is not None}:
-        check_problem_alert(uow, pairs[0][0].tenant_id, topic_id)
+        check_problem_alert(uow, tenant_id, topic_id)
     return stored
 
 
@@ -649,13 +673,16 @@ def _wanted(event: Event) -> bool:
 
 def _follow(store: Store, created: Sequence[Event], moved: Sequence[Event]) -> None:
     with store.unit_of_work() as uow:
+        read: list[list[ContactReading]] = []
         for tenant_id in {e.tenant_id for e in created}:
             ids = [e.subject_id for e in created if e.tenant_id == tenant_id]
             contacts = uow.session.scalars(
                 select(ContactRow).where(ContactRow.id.in_(ids), ContactRow.subject.is_not(None))
             ).all()
             if contacts:
-                analyse_contacts(uow, contacts)
+                read.append(read_contacts(uow, contacts, default_analyser()))
+        for tenant_read in read:
+            store_contact_readings(uow, tenant_read, default_analyser().version)
         for event in moved:
             _update_site(uow, event)
         uow.commit()

@@ -120,6 +120,15 @@ class Translator:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
+        self._loaded: list[ContactRow] = []
+
+    def load_arrivals(self, rows: Sequence[EventRow]) -> None:
+        """Read the contacts these rows create in one query (each would be a round trip)."""
+        ids = [r.subject_id for r in rows if r.type == "contact.created" and r.subject_id]
+        if ids:
+            # Held here: the session's identity map, which `get` reads, keeps rows weakly.
+            query = select(ContactRow).where(ContactRow.id.in_(ids))
+            self._loaded = list(self.uow.session.scalars(query))
 
     def __call__(self, row: EventRow) -> list[RoutingEvent]:
         payload = row.payload
@@ -272,9 +281,13 @@ class TenantRouter:
             return  # the rebuild read the tables, which already include these events
         with self.store.unit_of_work() as uow:
             translate = Translator(uow)
+            translate.load_arrivals(rows)
             feed = [event for row in rows for event in translate(row)]
-        for event in feed:
-            self._apply(self.engine.handle(event, self.now()))
+        now = self.now()
+        # The decisions of every event read in this step, in one transaction: a commit is a
+        # round trip, and inside `allo serve` each round trip waits for the interpreter lock
+        # behind the request threads.
+        self._apply([d for event in feed for d in self.engine.handle(event, now)])
         self.tick()
 
     def tick(self) -> None:
@@ -291,7 +304,7 @@ class TenantRouter:
     # -- applying decisions
 
     def _apply(self, decisions: Iterable[Decision]) -> None:
-        """One transaction for the decisions of one event: one commit, not one per offer."""
+        """One transaction for a batch of decisions: one commit, not one per offer."""
         batch = list(decisions)
         if not batch:
             return

@@ -37,8 +37,8 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _enable_sqlite_rules)
         return engine
-    # As many as the request threads (anyio's 40) plus the background threads; connections
-    # are opened lazily, so a quiet server keeps few.
+    # Room for the request threads (ALLO_REQUEST_THREADS, up to anyio's 40) and the
+    # background threads; connections are opened lazily, so a quiet server keeps few.
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)
 
 
