@@ -41,6 +41,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
+import hostspeed
 from allo.domain.advisers import AdviserState
 from allo.domain.roles import Role
 from allo.services import accounts, advisers, queues, sites
@@ -539,6 +540,7 @@ def main() -> None:
         "--profile", action="store_true", help="py-spy profile of the server (GIL holders)"
     )
     args = parser.parse_args()
+    host = hostspeed.describe()  # before the servers start
     if args.quick:
         args.advisers, args.seconds = 50, 5.0
     rows = []
@@ -556,6 +558,7 @@ def main() -> None:
             finally:
                 drop_postgres(pg)
     report(rows, args)
+    console.print(host)
 
 
 if __name__ == "__main__":

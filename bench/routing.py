@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from scipy import stats
 
 import allo
+import hostspeed
 from allo.domain.advisers import Adviser
 from allo.domain.channels import Channel
 from allo.domain.queues import WEEKDAYS, OpeningHours, Queue
@@ -735,6 +736,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    host = hostspeed.describe()  # before the work, on a machine still quiet
     events = 30_000 if args.quick else 150_000
     warm_up = 600.0  # simulated seconds: past the login storm and the fill-up
     console = Console()
@@ -753,7 +755,7 @@ def main() -> None:
     console.print(report(small, large, memory, ewt))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     console.print(f"{os.cpu_count()} cores, load average {load:.1f} at the end of the run")
-    console.print(f"routing engine: {allo.build()}")
+    console.print(f"routing engine: {allo.build()}; {host}")
 
 
 if __name__ == "__main__":

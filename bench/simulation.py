@@ -39,6 +39,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import allo
+import hostspeed
 from allo.domain.queues import Queue
 from allo.domain.sites import Site, TransferBasis
 from allo.planning.erlang import erlang_a
@@ -243,6 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    host = hostspeed.describe()  # before the work, on a machine still quiet
     total = 30_000 if args.quick else 300_000
     ciw_total = 10_000 if args.quick else 60_000
     theory = erlang_a(N, LOAD, AHT, PATIENCE, TARGET)
@@ -271,6 +273,7 @@ def main() -> None:
     Console(width=150).print(table)
     kernel, one, full = rows[0].rate / simpy_rate, rows[2].rate, rows[3].rate
     print(f"routing engine and twin: {allo.build()}; {cores} cores, load average {load()}")
+    print(host)
     print(f"goal kernel ≥ 8× SimPy: {kernel:.1f}× — {'met' if kernel >= 8 else 'MISSED'}")
     print(
         f"goal full engine ≥ 100,000 calls/s: {full:,.0f} in {cores} processes "
