@@ -83,11 +83,8 @@ def analyse_messages(
     readings = engine.read([red.text for _, red in said]) if said else []
     redacted_now = {row.id: red.text for row, red in redactions}
     contact_ids = sorted({r.contact_id for r in rows})
-    contacts = list(uow.session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids))))
-    by_tenant: dict[int, list[ContactRow]] = defaultdict(list)
-    for contact in contacts:
-        by_tenant[contact.tenant_id].append(contact)
-    contact_readings = [read_contacts(uow, g, engine, redacted_now) for g in by_tenant.values()]
+    contacts = uow.session.scalars(select(ContactRow).where(ContactRow.id.in_(contact_ids))).all()
+    contact_readings = _read_per_tenant(uow, contacts, engine, redacted_now)
     for message, redacted in redactions:
         message.body_redacted = redacted.text
     for (message, redacted), reading in zip(said, readings, strict=True):
@@ -190,6 +187,19 @@ def read_contacts(
     pairs = [(c, t) for c, t in zip(contacts, texts, strict=True) if t]
     readings = engine.read([t for _, t in pairs]) if pairs else []
     return [(c, t, r) for (c, t), r in zip(pairs, readings, strict=True)]
+
+
+def _read_per_tenant(
+    uow: UnitOfWork,
+    contacts: Sequence[ContactRow],
+    engine: Analyser,
+    redacted_now: dict[int, str] | None = None,
+) -> list[list[ContactReading]]:
+    """`read_contacts` for each tenant's share (topics and alerts are per tenant)."""
+    by_tenant: dict[int, list[ContactRow]] = defaultdict(list)
+    for contact in contacts:
+        by_tenant[contact.tenant_id].append(contact)
+    return [read_contacts(uow, group, engine, redacted_now) for group in by_tenant.values()]
 
 
 def store_contact_readings(
@@ -673,16 +683,13 @@ def _wanted(event: Event) -> bool:
 
 def _follow(store: Store, created: Sequence[Event], moved: Sequence[Event]) -> None:
     with store.unit_of_work() as uow:
-        read: list[list[ContactReading]] = []
-        for tenant_id in {e.tenant_id for e in created}:
-            ids = [e.subject_id for e in created if e.tenant_id == tenant_id]
-            contacts = uow.session.scalars(
-                select(ContactRow).where(ContactRow.id.in_(ids), ContactRow.subject.is_not(None))
-            ).all()
-            if contacts:
-                read.append(read_contacts(uow, contacts, default_analyser()))
-        for tenant_read in read:
-            store_contact_readings(uow, tenant_read, default_analyser().version)
+        ids = [e.subject_id for e in created]
+        query = select(ContactRow).where(ContactRow.id.in_(ids), ContactRow.subject.is_not(None))
+        contacts = uow.session.scalars(query).all() if ids else []
+        if contacts:
+            engine = default_analyser()
+            for read in _read_per_tenant(uow, contacts, engine):
+                store_contact_readings(uow, read, engine.version)
         for event in moved:
             _update_site(uow, event)
         uow.commit()
