@@ -76,8 +76,10 @@ def wall() -> datetime:
     return datetime.now(UTC)
 
 
-def seed(url: str, adviser_count: int) -> tuple[str, list[tuple[int, str]], int]:
-    """A tenant with one queue, `adviser_count` advisers ready, each with an API token."""
+def seed(
+    url: str, adviser_count: int, ready: bool = True
+) -> tuple[str, list[tuple[int, str]], int]:
+    """A tenant with one queue, `adviser_count` advisers (ready), each with an API token."""
     upgrade(url)
     engine = make_engine(url)
     store = Store(engine, EventBus(), wall)
@@ -119,7 +121,8 @@ def seed(url: str, adviser_count: int) -> tuple[str, list[tuple[int, str]], int]
                 adviser_id=adviser.id,
             )
             out.append((adviser.id, accounts.create_token(uow, actor, user.id, "bench")))
-            advisers.set_adviser_state(uow, actor, adviser.id, AdviserState.READY)
+            if ready:
+                advisers.set_adviser_state(uow, actor, adviser.id, AdviserState.READY)
         key = uow.session.get(TenantRow, tenant.id).widget_key  # type: ignore[union-attr]
     engine.dispose()
     return key, out, queue.id
@@ -265,17 +268,19 @@ async def adviser_loop(
         replies: dict[int, int] = {}
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in ws:
-                await _adviser_hears(api, json.loads(raw), adviser_id, replies, stats, started)
+                await _adviser_hears(api, ws, json.loads(raw), adviser_id, replies, stats, started)
 
 
 async def _adviser_hears(
     api: Http,
+    ws: Any,
     push: dict[str, Any],
     adviser_id: int,
     replies: dict[int, int],
     stats: Stats,
     started: dict[int, float],
 ) -> None:
+    """As the desk does: accept and close over REST, write over the socket."""
     if (
         push.get("kind") == "event"
         and push["type"] == "contact.offered"
@@ -289,6 +294,8 @@ async def _adviser_hears(
             stats.errors.append(f"accept {status} {str(answer)[:80]}")
             return
         stats.chats_answered += 1
+    elif push.get("kind") == "error":
+        stats.errors.append(f"adviser message: {push['message'][:80]}")
     elif push.get("kind") == "message" and push["author"] == "customer":
         tag = push["body"]
         if tag in stats.sent:
@@ -298,7 +305,7 @@ async def _adviser_hears(
         replies[contact_id] = replies.get(contact_id, 0) + 1
         reply = f"r-{uuid.uuid4().hex[:12]}"
         stats.sent[reply] = time.monotonic()
-        await api.post(f"/api/v1/contacts/{contact_id}/messages", {"body": reply})
+        await ws.send(json.dumps({"kind": "message", "contact_id": contact_id, "body": reply}))
         if replies[contact_id] >= MESSAGES_EACH_WAY:
             await asyncio.sleep(0.2)
             await api.post(f"/api/v1/contacts/{contact_id}/close", {"resolved": True})
@@ -317,38 +324,37 @@ async def customer(
             return
         started[chat["contact_id"]] = t0
         stats.chats_started += 1
-        headers = {"X-Chat-Token": chat["token"]}
-        ws_url = base.replace("http", "ws") + f"/public/v1/chat/ws?token={chat['token']}"
-        async with websockets.connect(ws_url, compression=None) as ws:
-            await asyncio.wait_for(_converse(ws, api, headers, stats), timeout=30)
+    ws_url = base.replace("http", "ws") + f"/public/v1/chat/ws?token={chat['token']}"
+    async with websockets.connect(ws_url, compression=None) as ws:
+        await asyncio.wait_for(_converse(ws, stats), timeout=30)
 
 
-async def _converse(ws: Any, api: Http, headers: dict[str, str], stats: Stats) -> None:
-    # As the widget does: once the socket is open, read the state (the adviser may already
-    # have answered), then follow the pushes.
+async def _converse(ws: Any, stats: Stats) -> None:
+    # As the widget does: the socket opens with the chat's state (the adviser may already
+    # have answered), then follows the pushes; the customer writes over it.
     sent = 0
-    _, state = await api.request("GET", "/public/v1/chat", headers=headers)
-    if state["status"] == "in_progress":
-        sent = await _say(api, headers, stats, sent)
     async for raw in ws:
         push = json.loads(raw)
-        if push.get("kind") == "status" and push["status"] == "in_progress" and sent == 0:
-            sent = await _say(api, headers, stats, sent)
-        elif push.get("kind") == "message" and push["author"] == "adviser":
+        kind = push.get("kind")
+        if kind in ("state", "status") and push["status"] == "in_progress" and sent == 0:
+            sent = await _say(ws, stats, sent)
+        elif kind == "message" and push["author"] == "adviser":
             tag = push["body"]
             if tag in stats.sent:
                 stats.message_latency.append(time.monotonic() - stats.sent[tag])
                 stats.received.add(tag)
             if sent < MESSAGES_EACH_WAY:
-                sent = await _say(api, headers, stats, sent)
-        elif push.get("kind") == "status" and push["status"] == "closed":
+                sent = await _say(ws, stats, sent)
+        elif kind == "error":
+            stats.errors.append(f"customer message: {push['message'][:80]}")
+        elif kind == "status" and push["status"] == "closed":
             return
 
 
-async def _say(api: Http, headers: dict[str, str], stats: Stats, sent: int) -> int:
+async def _say(ws: Any, stats: Stats, sent: int) -> int:
     tag = f"c-{uuid.uuid4().hex[:12]}"
     stats.sent[tag] = time.monotonic()
-    await api.post("/public/v1/chat/messages", {"body": tag}, headers)
+    await ws.send(json.dumps({"kind": "message", "body": tag}))
     return sent + 1
 
 

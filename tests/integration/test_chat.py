@@ -102,7 +102,7 @@ def test_leaving_while_waiting_abandons_and_a_rating_is_stored_once(
     # A customer whose page closed comes back within the grace, or is counted as abandoned.
     dropped = start(client, key, acme)
     with store.unit_of_work() as uow:
-        chat.connected(uow, dropped["token"], False)
+        chat.socket_closed(uow, dropped["token"])
     clock.advance(10)
     with store.unit_of_work() as uow:
         assert chat.abandon_left_chats(uow) == 0

@@ -26,6 +26,42 @@ def _field_of(location: tuple[object, ...] | list[object]) -> str:
     return ".".join(parts) or "body"
 
 
+PLAIN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (Forbidden, "error.forbidden"),
+    (Unauthenticated, "error.unauthenticated"),
+    (RateLimited, "error.rate_limited"),
+)
+
+
+def error_text(exc: Exception, lang: str) -> tuple[str | None, str]:
+    """The field an error names (if any) and its message in `lang`, as the HTTP answers give
+    them; used for errors sent over a WebSocket too."""
+    if isinstance(exc, InvalidValue):
+        if exc.key:
+            return exc.field, t(exc.key, lang)
+        return exc.field, t("error.invalid", lang, field=exc.field, message=exc.message)
+    if isinstance(exc, Conflict):
+        if exc.key:
+            return exc.field, t(exc.key, lang)
+        return exc.field, t("error.conflict", lang, field=exc.field, message=exc.message)
+    if isinstance(exc, IllegalTransition):
+        text = t(
+            "error.illegal_transition",
+            lang,
+            subject=exc.subject,
+            current=exc.current,
+            target=exc.target,
+        )
+        return None, text
+    if isinstance(exc, NotFound):
+        kind = t(f"kind.{exc.kind}", lang)
+        return None, t("error.not_found", lang, kind=kind.capitalize(), ident=exc.ident)
+    for error_type, key in PLAIN_ERRORS:
+        if isinstance(exc, error_type):
+            return None, t(key, lang)
+    return None, t("error.internal", lang)
+
+
 async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     lang = _lang(request)
@@ -43,42 +79,26 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidValue)
-    lang = _lang(request)
-    if exc.key:
-        message = t(exc.key, lang)
-    else:
-        message = t("error.invalid", lang, field=exc.field, message=exc.message)
+    _, message = error_text(exc, _lang(request))
     detail = [{"field": exc.field, "loc": ["body", exc.field], "msg": message, "type": "value"}]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def on_transition(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IllegalTransition)
-    message = t(
-        "error.illegal_transition",
-        _lang(request),
-        subject=exc.subject,
-        current=exc.current,
-        target=exc.target,
-    )
+    _, message = error_text(exc, _lang(request))
     return JSONResponse({"detail": message}, status_code=409)
 
 
 async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Conflict)
-    lang = _lang(request)
-    if exc.key:
-        message = t(exc.key, lang)
-    else:
-        message = t("error.conflict", lang, field=exc.field, message=exc.message)
+    _, message = error_text(exc, _lang(request))
     return JSONResponse({"detail": message, "field": exc.field}, status_code=409)
 
 
 async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NotFound)
-    lang = _lang(request)
-    kind = t(f"kind.{exc.kind}", lang)
-    message = t("error.not_found", lang, kind=kind.capitalize(), ident=exc.ident)
+    _, message = error_text(exc, _lang(request))
     return JSONResponse({"detail": message}, status_code=404)
 
 

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from allo.domain.errors import DomainError
 
@@ -34,7 +34,17 @@ class TokenBucket:
                 self._buckets.popitem(last=False)
             return allowed
 
-    def check(self, request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
+    def check(self, connection: HTTPConnection) -> None:
+        client = connection.client.host if connection.client else "unknown"
         if not self.take(client):
             raise RateLimited("too many requests")
+
+
+def limit(connection: HTTPConnection, name: str) -> None:
+    """The app's bucket `name` ("starts", "messages": public chat, per address), made from
+    the settings on first use; raises RateLimited when the address is over its rate."""
+    buckets: dict[str, TokenBucket] = connection.app.state.__dict__.setdefault("buckets", {})
+    if name not in buckets:
+        rate = getattr(connection.app.state.settings, f"chat_{name}_per_minute")
+        buckets[name] = TokenBucket(rate_per_minute=rate, burst=max(5, rate // 2))
+    buckets[name].check(connection)

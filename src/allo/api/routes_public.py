@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from allo.api.deps import Lang, Uow
-from allo.api.ratelimit import TokenBucket
+from allo.api.ratelimit import limit
 from allo.api.schemas import Strict
 from allo.i18n import texts
 from allo.services import chat
@@ -18,16 +18,6 @@ from allo.services import chat
 router = APIRouter(prefix="/public/v1", tags=["public chat"])
 pages = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent.parent / "web" / "static"
-
-
-def _limit(request: Request, name: str) -> None:
-    """One bucket per app (and so per settings): new chats, and messages, per address."""
-    buckets: dict[str, TokenBucket] = request.app.state.__dict__.setdefault("buckets", {})
-    if name not in buckets:
-        settings = request.app.state.settings
-        rate = getattr(settings, f"chat_{name}_per_minute")
-        buckets[name] = TokenBucket(rate_per_minute=rate, burst=max(5, rate // 2))
-    buckets[name].check(request)
 
 
 ChatToken = Annotated[str, Header(alias="X-Chat-Token", min_length=10, max_length=100)]
@@ -71,7 +61,7 @@ def widget_config(key: str, request: Request, uow: Uow, lang: Lang) -> dict[str,
 
 @router.post("/widget/{key}/chats", response_model=ChatStartOut, status_code=201)
 def start_chat(key: str, body: ChatStartIn, request: Request, uow: Uow) -> Any:
-    _limit(request, "starts")
+    limit(request, "starts")
     started = chat.start_chat(
         uow,
         key,
@@ -93,7 +83,7 @@ def chat_state(token: ChatToken, uow: Uow, after: Annotated[int, Query(ge=0)] = 
 
 @router.post("/chat/messages", status_code=201)
 def write(token: ChatToken, body: MessageIn, request: Request, uow: Uow) -> Any:
-    _limit(request, "messages")
+    limit(request, "messages")
     return chat.public_message(chat.customer_writes(uow, token, body.body))
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from allo.api.deps import Actor, Lang, Uow
-from allo.api.routes_public import ChatToken, _limit
+from allo.api.ratelimit import limit
+from allo.api.routes_public import ChatToken
 from allo.api.schemas import ContactOut, Strict
 from allo.channels.voice.audio import speak
 from allo.channels.voice.media import BadOffer, MediaService, NoCall, NoConsultation
@@ -92,7 +93,7 @@ async def start_call(key: str, body: CallIn, request: Request, lang: Lang) -> An
     """A caller from the widget: a voice contact, answered at once by the media service."""
     from allo.channels.voice.media import check_offer
 
-    _limit(request, "starts")
+    limit(request, "starts")
     try:
         check_offer(body.sdp)
     except BadOffer as error:

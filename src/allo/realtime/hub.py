@@ -91,10 +91,25 @@ class Hub:
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
         subscription = Subscription(set(topics))
+        self._register(subscription)
+        return subscription
+
+    def subscribe_from_thread(self, subscription: Subscription, topics: Iterable[str]) -> None:
+        """Add `topics` to `subscription` from a worker thread. Registered on the loop ahead of
+        any event committed after this call (callbacks run in order), so a reader that
+        subscribes, then reads the database, misses nothing."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._add_topics, subscription, set(topics))
+
+    def _add_topics(self, subscription: Subscription, topics: set[str]) -> None:
+        self.unsubscribe(subscription)
+        subscription.topics |= topics
+        self._register(subscription)
+
+    def _register(self, subscription: Subscription) -> None:
         self._subscriptions.add(subscription)
         for topic in subscription.topics:
             self._followers.setdefault(topic, set()).add(subscription)
-        return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -12,8 +14,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from allo.api.deps import SESSION_COOKIE
+from allo.api.errors import error_text
+from allo.api.ratelimit import RateLimited, limit
+from allo.domain.errors import DomainError, InvalidValue
 from allo.domain.privacy import Viewer
 from allo.domain.roles import Role
+from allo.i18n import pick_language
 from allo.realtime.hub import Hub, Subscription, adviser_topic, contact_topic, wall_topic
 from allo.services import chat, messages
 from allo.services.accounts import principal_for, session_user, token_user
@@ -23,6 +29,7 @@ from allo.store.tables import ContactRow, MessageRow
 from allo.store.uow import Store
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 CUSTOMER_EVENTS = {
     "contact.offered": "waiting",
     "contact.queued": "waiting",
@@ -138,16 +145,32 @@ async def staff_socket(websocket: WebSocket) -> None:
     try:
         while True:
             incoming = json.loads(await websocket.receive_text())
-            if incoming.get("kind") == "typing" and isinstance(incoming.get("contact_id"), int):
+            if not isinstance(incoming, dict) or not isinstance(incoming.get("contact_id"), int):
+                continue
+            contact_id = incoming["contact_id"]
+            if incoming.get("kind") == "message":
+                await _write(websocket, incoming, _adviser_writer(websocket, actor, contact_id))
+            elif incoming.get("kind") == "typing":
                 hub.send(
-                    {contact_topic(incoming["contact_id"])},
-                    {"kind": "typing", "from": "adviser", "contact_id": incoming["contact_id"]},
+                    {contact_topic(contact_id)},
+                    {"kind": "typing", "from": "adviser", "contact_id": contact_id},
                 )
     except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
         pass
     finally:
         pump.cancel()
         hub.unsubscribe(subscription)
+
+
+def _adviser_writer(
+    websocket: WebSocket, actor: Principal, contact_id: int
+) -> Callable[[str], dict[str, Any]]:
+    def store_message(body: str) -> dict[str, Any]:
+        with _store(websocket).unit_of_work() as uow:
+            row = messages.post_as_adviser(uow, actor, contact_id, body)
+            return messages.message_view(row, actor.viewer)
+
+    return store_message
 
 
 def _customer_shape(websocket: WebSocket) -> Any:
@@ -171,20 +194,29 @@ def _customer_shape(websocket: WebSocket) -> Any:
 
 @router.websocket("/public/v1/chat/ws")
 async def customer_socket(websocket: WebSocket) -> None:
+    """The customer's live chat: the state at once (messages after `?after=`), then pushes;
+    the customer writes and types over it too."""
     store, hub = _store(websocket), _hub(websocket)
     token = websocket.query_params.get("token", "")
+    after = websocket.query_params.get("after", "0")
+    subscription = Subscription(set())
 
-    def connect() -> int:
+    def opened() -> dict[str, Any]:
+        def follow(contact_id: int) -> None:
+            hub.subscribe_from_thread(subscription, {contact_topic(contact_id)})
+
         with store.unit_of_work() as uow:
-            return chat.connected(uow, token, True)
+            return chat.socket_opened(uow, token, int(after) if after.isdigit() else 0, follow)
 
     try:
-        contact_id = await run_in_threadpool(connect)
+        state = await run_in_threadpool(opened)
     except Unauthenticated:
+        hub.unsubscribe(subscription)
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
-    subscription = hub.subscribe({contact_topic(contact_id)})
+    await websocket.send_text(json.dumps({"kind": "state", **state}))
+    contact_id = state["contact_id"]
     pump = asyncio.create_task(_pump(websocket, subscription, _customer_shape(websocket)))
     try:
         while True:
@@ -198,17 +230,60 @@ async def customer_socket(websocket: WebSocket) -> None:
             await run_in_threadpool(_disconnect, store, token)
 
 
+def _language(websocket: WebSocket) -> str:
+    """Browsers cannot set headers on a socket: `?lang=` first, then Accept-Language."""
+    wanted = websocket.query_params.get("lang") or websocket.headers.get("accept-language")
+    return pick_language(wanted)
+
+
+async def _write(
+    websocket: WebSocket, incoming: dict[str, Any], work: Callable[[str], Any]
+) -> None:
+    """A message sent over the socket: `work(body)` stores it (in a thread); the sender gets
+    `sent` with the stored message, or `error` naming what is wrong, with the client's `ref`."""
+    ref = incoming.get("ref")
+    body = incoming.get("body")
+    try:
+        if not isinstance(body, str):
+            raise InvalidValue("body", "must be text")
+        stored = await run_in_threadpool(work, body)
+    except Exception as error:
+        if not isinstance(error, DomainError):
+            log.exception("message over a socket failed")
+        field, text = error_text(error, _language(websocket))
+        out = {"kind": "error", "ref": ref, "field": field, "message": text}
+    else:
+        out = {"kind": "sent", "ref": ref, "message": stored}
+    await websocket.send_text(json.dumps(out))
+
+
 async def _customer_says(
     websocket: WebSocket, store: Store, hub: Hub, token: str, contact_id: int
 ) -> None:
     try:
         incoming = json.loads(await websocket.receive_text())
     except json.JSONDecodeError:
+        incoming = None
+    if not isinstance(incoming, dict):
         await websocket.send_text(
             json.dumps({"kind": "error", "field": "body", "message": "invalid"})
         )
         return
-    if incoming.get("kind") == "typing":
+    if incoming.get("kind") == "message":
+
+        def store_message(body: str) -> dict[str, Any]:
+            with store.unit_of_work() as uow:
+                return chat.public_message(chat.customer_writes(uow, token, body))
+
+        try:
+            limit(websocket, "messages")
+        except RateLimited as error:
+            field, text = error_text(error, _language(websocket))
+            out = {"kind": "error", "ref": incoming.get("ref"), "field": field, "message": text}
+            await websocket.send_text(json.dumps(out))
+            return
+        await _write(websocket, incoming, store_message)
+    elif incoming.get("kind") == "typing":
         hub.send(
             {contact_topic(contact_id)},
             {"kind": "typing", "from": "customer", "contact_id": contact_id},
@@ -229,4 +304,4 @@ def _handler_of(store: Store, contact_id: int) -> int | None:
 
 def _disconnect(store: Store, token: str) -> None:
     with store.unit_of_work() as uow:
-        chat.connected(uow, token, False)
+        chat.socket_closed(uow, token)

@@ -7,6 +7,7 @@ names the chat. Everything they do is written by the platform on their behalf.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -156,6 +157,27 @@ def session_for(uow: UnitOfWork, token: str) -> tuple[ChatSessionRow, ContactRow
 
 def chat_state(uow: UnitOfWork, token: str, after: int = 0) -> dict[str, Any]:
     chat, contact = session_for(uow, token)
+    return _state(uow, chat, contact, after)
+
+
+def socket_opened(
+    uow: UnitOfWork, token: str, after: int, follow: Callable[[int], None]
+) -> dict[str, Any]:
+    """The customer's socket is open: they are seen, and get the chat's state (messages after
+    `after`). `follow(contact_id)` is called before the state is read, so that whatever is
+    committed after the read reaches the socket."""
+    chat, contact = session_for(uow, token)
+    follow(contact.id)
+    chat.last_seen_at = uow.now()
+    chat.disconnected_at = None
+    state = _state(uow, chat, contact, after)
+    uow.commit()
+    return state
+
+
+def _state(
+    uow: UnitOfWork, chat: ChatSessionRow, contact: ContactRow, after: int
+) -> dict[str, Any]:
     rows = uow.session.scalars(
         select(MessageRow)
         .where(MessageRow.contact_id == contact.id, MessageRow.id > after)
@@ -225,12 +247,11 @@ def rate(uow: UnitOfWork, token: str, score: int, comment: str | None) -> None:
     uow.commit()
 
 
-def connected(uow: UnitOfWork, token: str, is_connected: bool) -> int:
-    chat, contact = session_for(uow, token)
-    chat.last_seen_at = uow.now()
-    chat.disconnected_at = None if is_connected else uow.now()
+def socket_closed(uow: UnitOfWork, token: str) -> None:
+    """The customer's socket closed: still waiting after the grace, the chat is abandoned."""
+    chat, _ = session_for(uow, token)
+    chat.last_seen_at = chat.disconnected_at = uow.now()
     uow.commit()
-    return contact.id
 
 
 def abandon_left_chats(uow: UnitOfWork, grace: timedelta = ABANDON_GRACE) -> int:

@@ -25,19 +25,41 @@ export function errorText(data) {
   return data.detail.map((d) => d.msg).join(" ; ");
 }
 
-export function connect(path, onMessage) {
-  // Reconnects with a growing delay; onMessage gets parsed JSON.
+export function connect(path, onMessage, lostText = "") {
+  // Reconnects with a growing delay; onMessage gets parsed JSON. `ask` sends a request
+  // (a message) with a ref and resolves with the server's `sent`, or fails with its `error`.
   let delay = 500;
   let socket;
+  let nextRef = 1;
+  const pending = new Map();
   const open = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}${path}`);
     socket.onopen = () => { delay = 500; onMessage({ kind: "connected" }); };
-    socket.onmessage = (e) => onMessage(JSON.parse(e.data));
-    socket.onclose = () => { setTimeout(open, delay); delay = Math.min(delay * 2, 8000); };
+    socket.onmessage = (e) => {
+      const data = JSON.parse(e.data);
+      const waiter = (data.kind === "sent" || data.kind === "error") && pending.get(data.ref);
+      if (!waiter) { onMessage(data); return; }
+      pending.delete(data.ref);
+      if (data.kind === "sent") waiter.resolve(data.message); else waiter.reject(new Error(data.message));
+    };
+    socket.onclose = () => {
+      for (const waiter of pending.values()) waiter.reject(new Error(lostText));
+      pending.clear();
+      setTimeout(open, delay); delay = Math.min(delay * 2, 8000);
+    };
   };
   open();
-  return { send: (data) => socket && socket.readyState === 1 && socket.send(JSON.stringify(data)) };
+  const isOpen = () => socket && socket.readyState === 1;
+  return {
+    isOpen,
+    send: (data) => isOpen() && socket.send(JSON.stringify(data)),
+    ask: (data) => new Promise((resolve, reject) => {
+      const ref = nextRef++;
+      pending.set(ref, { resolve, reject });
+      socket.send(JSON.stringify({ ...data, ref }));
+    }),
+  };
 }
 
 export function el(tag, attrs = {}, ...children) {

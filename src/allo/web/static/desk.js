@@ -318,8 +318,11 @@ function wire(entry, contact) {
         box.value = "";
         await showThread(entry, contact);
       } else {
-        addMessage(entry, await api("POST", `/api/v1/contacts/${contact.id}/messages`,
-          { body: box.value }));
+        // Over the open socket; REST while it reconnects.
+        const body = box.value;
+        addMessage(entry, socket.isOpen()
+          ? await socket.ask({ kind: "message", contact_id: contact.id, body })
+          : await api("POST", `/api/v1/contacts/${contact.id}/messages`, { body }));
         box.value = "";
       }
     } catch (e) { error.textContent = e.message; }
@@ -395,7 +398,7 @@ async function start() {
   document.getElementById("me-name").textContent = me.name;
   document.getElementById("me-site").textContent = desk.site ? desk.site.name : "";
   stateSelect.value = me.state;
-  socket = connect("/ws/staff", onPush);
+  socket = connect("/ws/staff", onPush, T["desk.connection_lost"]);
 }
 
 start().catch((error) => { root.prepend(el("p", { class: "error" }, error.message)); });

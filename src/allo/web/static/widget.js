@@ -218,7 +218,7 @@
     compose.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.textContent = "";
-      try { addMessage(await call("POST", "/public/v1/chat/messages", { body: box.value })); box.value = ""; }
+      try { addMessage(await say(box.value)); box.value = ""; }
       catch (e) { error.textContent = e.message; }
     });
     frame(el("div", { class: "allo-body" }, status, list, typing, error, leave), compose);
@@ -264,13 +264,37 @@
       el("label", {}, T.comment, comment), error));
   }
 
+  // Messages go over the open socket (REST when it is not open); each gets `sent` or `error`.
+  const pending = new Map();
+  let nextRef = 1;
+  function say(body) {
+    if (!socket || socket.readyState !== 1) return call("POST", "/public/v1/chat/messages", { body });
+    return new Promise((resolve, reject) => {
+      const ref = nextRef++;
+      pending.set(ref, { resolve, reject });
+      socket.send(JSON.stringify({ kind: "message", body, ref }));
+    });
+  }
+
+  function answered(m) {
+    const waiter = pending.get(m.ref);
+    if (!waiter) return;
+    pending.delete(m.ref);
+    if (m.kind === "sent") waiter.resolve(m.message); else waiter.reject(new Error(m.message));
+  }
+
+  // The socket opens with the chat's state (messages after the last one shown), then pushes.
   function listen() {
     const token = localStorage.getItem(storeKey);
     const scheme = base.startsWith("https") ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${new URL(base).host}/public/v1/chat/ws?token=${encodeURIComponent(token)}`);
+    const lang = encodeURIComponent(script.dataset.lang || navigator.language || "");
+    let opened = false;
+    socket = new WebSocket(`${scheme}://${new URL(base).host}/public/v1/chat/ws?token=${encodeURIComponent(token)}&after=${lastMessage}&lang=${lang}`);
     socket.onmessage = (event) => {
       const m = JSON.parse(event.data);
-      if (m.kind === "message") addMessage(m);
+      if (m.kind === "state") { opened = true; shown(m); }
+      else if (m.kind === "message") addMessage(m);
+      else if (m.kind === "sent" || m.kind === "error") answered(m);
       else if (m.kind === "status") setStatus(m.status);
       else if (m.kind === "wait") setStatus("waiting", m.estimates);
       else if (m.kind === "typing") {
@@ -280,14 +304,31 @@
         typingTimer = setTimeout(() => { typing.hidden = true; }, 3000);
       }
     };
-    socket.onclose = (event) => { if (event.code !== 1008 && localStorage.getItem(storeKey)) setTimeout(listen, 1000); };
+    socket.onclose = (event) => {
+      for (const waiter of pending.values()) waiter.reject(new Error(T.connection_lost));
+      pending.clear();
+      if (event.code === 1008 && !opened) { localStorage.removeItem(storeKey); startForm(); return; }
+      if (event.code !== 1008 && localStorage.getItem(storeKey)) setTimeout(listen, 1000);
+    };
+  }
+
+  function shown(state) {
+    if (document.getElementById("allo-messages")) {  // a reconnect: what came meanwhile
+      for (const m of state.messages) addMessage(m);
+      setStatus(state.status);
+      return;
+    }
+    if (state.status === "closed" || state.status === "abandoned") {
+      socket.onclose = null; socket.close(); socket = null;
+      if (state.status === "closed" && state.satisfaction === null) { ratingForm(); return; }
+      localStorage.removeItem(storeKey); startForm(); return;
+    }
+    chatView(state);
   }
 
   async function resume() {
-    const state = await call("GET", "/public/v1/chat");
-    if (state.status === "closed" && state.satisfaction === null) { ratingForm(); return; }
-    if (state.status === "closed" || state.status === "abandoned") { localStorage.removeItem(storeKey); startForm(); return; }
-    chatView(state);
+    lastMessage = 0;
+    if (socket) { socket.onclose = null; socket.close(); }
     listen();
   }
 
