@@ -161,13 +161,21 @@ def start_server(url: str, port: int, log: Path, insights_inside: bool) -> subpr
 
 
 def start_insights(url: str, log: Path) -> subprocess.Popen[bytes]:
-    """`allo insights`, reading the conversations in a process of its own, as deployed."""
+    """`allo insights`, reading the conversations in a process of its own, as deployed; once
+    its model is loaded (it logs that it follows the events)."""
     with log.open("wb") as out:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "allo", "insights", "--database-url", url],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + 180
+    while "following events" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(log.read_text()[-2000:])
+        time.sleep(0.2)
+    return process
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -22,8 +22,15 @@ class Settings(BaseSettings):
     # One log line per HTTP request on stderr; off when a reverse proxy keeps the access log.
     access_log: bool = True
     # Threads running request handlers (database work) beside the event loop; few on
-    # purpose (see realtime/runtime.py).
-    request_threads: int = 4
+    # purpose (see realtime/runtime.py). Unset: 1 on SQLite, 4 on PostgreSQL.
+    request_threads: int | None = None
+
+    def request_thread_count(self) -> int:
+        """SQLite takes one writer at a time, so more threads only wait for its lock and the
+        interpreter's; PostgreSQL overlaps the round trips of a few."""
+        if self.request_threads is not None:
+            return max(1, self.request_threads)
+        return 1 if self.database_url.startswith("sqlite") else 4
     # Run the live router inside this server process (one active router per tenant is
     # still guaranteed by a lock; set false when routers run as `allo router`).
     run_router: bool = True

@@ -65,11 +65,17 @@ class SpacyNames:
                 self._nlp = spacy.load(self.model, exclude=list(EXCLUDED_PIPES))
             return self._nlp
 
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first text with a capital letter."""
+        self._load()
+
     def find(self, texts: Sequence[str]) -> list[list[Span]]:
-        nlp = self._nlp or self._load()
         found: list[list[Span]] = [[] for _ in texts]
         # The model finds no person in a text without a capital letter: skip those (SMS style).
         wanted = [i for i, text in enumerate(texts) if any(c.isupper() for c in text)]
+        if not wanted:
+            return found
+        nlp = self._nlp or self._load()
         docs = nlp.pipe([texts[i] for i in wanted], batch_size=self.batch_size)
         for index, doc in zip(wanted, docs, strict=True):
             found[index] = list(_person_spans(texts[index], doc.ents))

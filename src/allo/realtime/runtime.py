@@ -111,9 +111,11 @@ async def start(
     background = Background()
     # Request threads share one interpreter lock with the event loop and the router: each
     # runnable thread lengthens every other one's wait for it after a database round trip,
-    # and past a point slower requests pile up more threads. Four instead of anyio's 40 cut
-    # the offer p99 of bench/live.py tenfold on both databases (docs/chat-desk-wall.md).
-    to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+    # and past a point slower requests pile up more threads. A few instead of anyio's 40 (one
+    # on SQLite, whose writes take turns anyway) cut the offer and message p99 of
+    # bench/live.py tenfold (docs/chat-desk-wall.md).
+    limiter = to_thread.current_default_thread_limiter()
+    limiter.total_tokens = settings.request_thread_count()
     hub.bind(asyncio.get_running_loop())
     if voice is not None:
         prompts = Path(settings.data_dir) / "prompts"

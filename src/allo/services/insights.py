@@ -30,6 +30,7 @@ from allo.insights.engine import Analyser, default_analyser
 from allo.insights.ideas import IdeaOrigin, IdeaStatus, make_title
 from allo.insights.labels import Intent
 from allo.insights.moderation import screen
+from allo.insights.names import spacy_names
 from allo.insights.topics import assign_topic, find_topics
 from allo.insights.trends import AlertRule, ProblemRate, problem_rate_jumped, rising_topics
 from allo.services.common import check_page
@@ -644,6 +645,12 @@ class InsightsWorker:
         if created or moved:
             _follow(self.store, created, moved)
 
+    def warm_up(self) -> None:
+        """Train the reader and load the language model before the first event, so that
+        neither delays the first contacts (nor takes its CPU while they arrive)."""
+        default_analyser()
+        spacy_names().warm_up()
+
     def drain(self, timeout: float = 30.0) -> None:
         """Wait until every event heard so far is handled (tests, shutdown)."""
         deadline = time.monotonic() + timeout
@@ -661,6 +668,7 @@ def follow_events(store: Store, worker: InsightsWorker, stop: threading.Event) -
     with store.unit_of_work() as uow:
         start = uow.session.scalar(select(func.max(EventRow.id))) or 0
     cursor = EventCursor(start, gap_wait=1.0)
+    worker.warm_up()
     log.info("insights worker following events after %s", start)
     reader = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     reader.start()
