@@ -31,6 +31,7 @@ class Settings(BaseSettings):
         if self.request_threads is not None:
             return max(1, self.request_threads)
         return 1 if self.database_url.startswith("sqlite") else 4
+
     # Run the live router inside this server process (one active router per tenant is
     # still guaranteed by a lock; set false when routers run as `allo router`).
     run_router: bool = True

@@ -145,13 +145,14 @@ def _customer_for(uow: UnitOfWork, tenant_id: int, name: str, email: str | None)
 
 
 def session_for(uow: UnitOfWork, token: str) -> tuple[ChatSessionRow, ContactRow]:
-    chat = uow.session.scalar(
-        select(ChatSessionRow).where(ChatSessionRow.token_hash == digest(token))
-    )
-    if chat is None:
+    found = uow.session.execute(
+        select(ChatSessionRow, ContactRow)
+        .join(ContactRow, ContactRow.id == ChatSessionRow.contact_id)
+        .where(ChatSessionRow.token_hash == digest(token))
+    ).one_or_none()
+    if found is None:
         raise Unauthenticated("unknown chat")
-    contact = uow.session.get(ContactRow, chat.contact_id)
-    assert contact is not None
+    chat, contact = found
     return chat, contact
 
 
@@ -205,10 +206,9 @@ def public_message(row: MessageRow) -> dict[str, Any]:
 
 
 def customer_writes(uow: UnitOfWork, token: str, body: str, bot: bool = False) -> MessageRow:
-    chat, contact = session_for(uow, token)
+    _, contact = session_for(uow, token)
     if contact.status in ("closed", "abandoned"):
         raise Conflict("chat", "this conversation is over")
-    chat.last_seen_at = uow.now()
     return messages.add_message(uow, contact, "customer", body, meta={"bot": True} if bot else None)
 
 

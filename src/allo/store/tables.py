@@ -266,6 +266,7 @@ class ChatSessionRow(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     customer_name: Mapped[str] = mapped_column(String(200))
+    # When the customer last opened or closed the chat (its start, its socket).
     last_seen_at: Mapped[datetime]
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     csat_comment: Mapped[str | None] = mapped_column(Text, nullable=True)

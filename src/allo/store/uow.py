@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from allo.domain.events import Event
@@ -100,12 +100,32 @@ class UnitOfWork:
             # Event rows go in last, just before the commit: their ids are taken from the
             # sequence as late as possible, so a reader of the stream meets few gaps left
             # by transactions still committing, and none by a request that failed halfway.
-            self.session.add_all([row for row, _ in self._pending])
-            self.session.flush()
+            self._insert_events()
         events = [as_event(row, local) for row, local in self._pending]
         self.session.commit()
         self._pending = []
         self._bus.publish(events)
+
+    def insert(self, table: Table, values: dict[str, Any]) -> int:
+        """Insert one row with a plain statement and return its id: a fraction of what the
+        ORM's flush costs, for the rows written on every chat line."""
+        statement = table.insert().values(values).returning(table.c.id)
+        new_id: int = self.session.connection().execute(statement).scalar_one()
+        return new_id
+
+    def _insert_events(self) -> None:
+        table = EVENTS
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        values = [
+            {column: getattr(row, column) for column in EVENT_COLUMNS} for row, _ in self._pending
+        ]
+        ids = self.session.connection().execute(statement, values).scalars().all()
+        for (row, _), new_id in zip(self._pending, ids, strict=True):
+            row.id = new_id
+
+
+EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
+EVENT_COLUMNS = ("tenant_id", "type", "subject_type", "subject_id", "payload", "occurred_at")
 
 
 def as_event(row: EventRow, local: Any = None) -> Event:
