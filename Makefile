@@ -67,6 +67,7 @@ bench: install-test compile
 	$(BIN)/python bench/insights.py --quick
 	$(BIN)/python bench/simulation.py --quick
 	$(BIN)/python bench/live.py --quick
+	$(BIN)/python bench/endpoints.py --quick
 
 clean: interpreted
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

@@ -6,7 +6,7 @@ is divided by its count. `GET /healthz` is the peer: what the web framework cost
 request that touches no database. Offers are made by the router while the accepts wait for
 them, so the accept line carries the router's work for that contact.
 
-    python bench/endpoints.py [--db sqlite|postgres] [--count 200]
+    python bench/endpoints.py [--quick] [--db sqlite|postgres] [--count 200]
 """
 
 from __future__ import annotations
@@ -32,6 +32,15 @@ import hostspeed
 import live
 
 console = Console(width=150)
+
+
+async def answer_to(socket: Any, ref: int) -> None:
+    """Wait for the server's `sent` for this ref (pushes may come first)."""
+    while True:
+        frame = json.loads(await socket.recv())
+        if frame.get("ref") == ref and frame.get("kind") in ("sent", "error"):
+            assert frame["kind"] == "sent", frame
+            return
 
 
 async def phase(pid: int, count: int, work: Callable[[int], Awaitable[Any]]) -> tuple[float, float]:
@@ -86,6 +95,14 @@ async def measure(base: str, pid: int, key: str, queue_id: int, team: Any, n: in
             assert status == 201, answer
 
         rows.append(("POST /public/v1/chat/messages", *await phase(pid, n, say)))
+        url = base.replace("http", "ws") + f"/public/v1/chat/ws?token={chats[0]['token']}"
+        async with websockets.connect(url, compression=None) as socket:
+
+            async def say_over_socket(i: int) -> None:
+                await socket.send(json.dumps({"kind": "message", "body": f"s{i}", "ref": i}))
+                await answer_to(socket, i)
+
+            rows.append(("customer line over the socket", *await phase(pid, n, say_over_socket)))
         rows.extend(await adviser_phases(base, pid, team, chats))
     return rows
 
@@ -119,6 +136,11 @@ async def adviser_phases(base: str, pid: int, team: Any, chats: list[dict[str, A
             )
             assert status == 201, answer
 
+        async def write_over_socket(i: int) -> None:
+            line = {"kind": "message", "contact_id": accepted[i], "body": f"w{i}", "ref": i}
+            await ws.send(json.dumps(line))
+            await answer_to(ws, i)
+
         async def close(i: int) -> None:
             status, answer = await api.post(
                 f"/api/v1/contacts/{accepted[i]}/close", {"resolved": True}
@@ -129,11 +151,12 @@ async def adviser_phases(base: str, pid: int, team: Any, chats: list[dict[str, A
         cpu = {
             "accept (router's offer included)": 0.0,
             "POST /api/v1/contacts/{id}/messages": 0.0,
+            "adviser line over the socket": 0.0,
             "POST /api/v1/contacts/{id}/close": 0.0,
         }
         walls = dict.fromkeys(cpu, 0.0)
         for i in range(n):
-            for name, work in zip(cpu, (accept, write, close), strict=True):
+            for name, work in zip(cpu, (accept, write, write_over_socket, close), strict=True):
                 c, w = await phase(pid, 1, lambda _, work=work, i=i: work(i))
                 cpu[name] += c / n
                 walls[name] += w / n
@@ -173,8 +196,11 @@ def main() -> None:
     )
     parser.add_argument("--db", choices=("both", "sqlite", "postgres"), default="both")
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="50 requests per line")
     parser.add_argument("--profile", type=Path, help="py-spy profiles of the servers, here")
     args = parser.parse_args()
+    if args.quick:
+        args.count = 50
     host = hostspeed.describe()
     results: dict[str, list[Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
