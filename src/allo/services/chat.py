@@ -91,31 +91,33 @@ def start_chat(
     if not name:
         raise InvalidValue("name", "please tell us your name", key="error.name_missing")
     get_for_tenant(uow.session, QueueRow, tenant.id, queue_id)
-    customer_id = _customer_for(uow, tenant.id, name, email)
-    contact = contacts.create_contact(
-        uow,
-        actor,
-        {
-            "channel": channel,
-            "queue_id": queue_id,
-            "customer_id": customer_id,
-            "site_group": site_group,
-            "site_only": site_only,
-        },
-    )
+    # One transaction: the customer, the contact, its chat session and first line appear
+    # together, with one commit (the router never sees a contact without its session).
     token = secrets.token_urlsafe(24)
-    uow.session.add(
-        ChatSessionRow(
-            tenant_id=tenant.id,
-            contact_id=contact.id,
-            token_hash=digest(token),
-            customer_name=name,
-            last_seen_at=uow.now(),
+    with uow.batch():
+        customer_id = _customer_for(uow, tenant.id, name, email)
+        contact = contacts.create_contact(
+            uow,
+            actor,
+            {
+                "channel": channel,
+                "queue_id": queue_id,
+                "customer_id": customer_id,
+                "site_group": site_group,
+                "site_only": site_only,
+            },
         )
-    )
-    uow.commit()
-    if first_message:
-        messages.add_message(uow, contact, "customer", first_message)
+        uow.session.add(
+            ChatSessionRow(
+                tenant_id=tenant.id,
+                contact_id=contact.id,
+                token_hash=digest(token),
+                customer_name=name,
+                last_seen_at=uow.now(),
+            )
+        )
+        if first_message:
+            messages.add_message(uow, contact, "customer", first_message)
     return StartedChat(token, contact.id)
 
 
