@@ -34,13 +34,16 @@ import live
 console = Console(width=150)
 
 
-async def answer_to(socket: Any, ref: int) -> None:
-    """Wait for the server's `sent` for this ref (pushes may come first)."""
+async def answer_to(
+    socket: Any, ref: int, on_push: Callable[[dict[str, Any]], None] = lambda _: None
+) -> None:
+    """Wait for the server's `sent` for this ref; pushes that come first go to `on_push`."""
     while True:
         frame = json.loads(await socket.recv())
         if frame.get("ref") == ref and frame.get("kind") in ("sent", "error"):
             assert frame["kind"] == "sent", frame
             return
+        on_push(frame)
 
 
 async def phase(pid: int, count: int, work: Callable[[int], Awaitable[Any]]) -> tuple[float, float]:
@@ -119,13 +122,18 @@ async def adviser_phases(base: str, pid: int, team: Any, chats: list[dict[str, A
         )
         assert status == 200
         rows, accepted = [], []
+        # The adviser takes up to its capacity at once: offers pushed while it waits for
+        # something else are kept for the next accept.
+        offered: list[int] = []
+
+        def keep_offer(push: dict[str, Any]) -> None:
+            if push.get("type") == "contact.offered":
+                offered.append(push["subject_id"])
 
         async def accept(_: int) -> None:
-            while True:
-                push = json.loads(await ws.recv())
-                if push.get("type") == "contact.offered":
-                    break
-            contact_id = push["subject_id"]
+            while not offered:
+                keep_offer(json.loads(await ws.recv()))
+            contact_id = offered.pop(0)
             status, answer = await api.post(f"/api/v1/contacts/{contact_id}/accept")
             assert status == 200, answer
             accepted.append(contact_id)
@@ -139,7 +147,7 @@ async def adviser_phases(base: str, pid: int, team: Any, chats: list[dict[str, A
         async def write_over_socket(i: int) -> None:
             line = {"kind": "message", "contact_id": accepted[i], "body": f"w{i}", "ref": i}
             await ws.send(json.dumps(line))
-            await answer_to(ws, i)
+            await answer_to(ws, i, keep_offer)
 
         async def close(i: int) -> None:
             status, answer = await api.post(

@@ -408,7 +408,8 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
     port = free_port()
     server = start_server(url, port, folder / f"{name}.log", args.insights_inside)
     insights_log = folder / f"{name}-insights.log"
-    insights = None if args.insights_inside else start_insights(url, insights_log)
+    beside = not (args.insights_inside or args.no_insights)
+    insights = start_insights(url, insights_log) if beside else None
     profiler = None
     try:
         if args.profile:
@@ -481,9 +482,10 @@ def drop_postgres(url: str) -> None:
     engine.dispose()
 
 
-def insights_cells(row: dict[str, Any]) -> tuple[str, str]:
+def insights_cells(row: dict[str, Any], args: argparse.Namespace) -> tuple[str, str]:
     if math.isnan(row["insights_memory"]):
-        return "in server", "in server"
+        where = "none" if args.no_insights else "in server"
+        return where, where
     return f"{row['insights_memory']:.0f}", f"{row['insights_cpu_per_chat']:.1f}"
 
 
@@ -523,7 +525,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             str(r["lost"]),
             f"{r['memory']:.0f}",
             f"{r['cpu_per_chat']:.1f}",
-            *insights_cells(r),
+            *insights_cells(r, args),
             f"{r['bench_cpu_per_chat']:.1f}",
             f"{r['client_lag_p99']:.0f}",
             str(r["errors"]),
@@ -549,6 +551,11 @@ def main() -> None:
         action="store_true",
         help="read conversations inside the API process (as `allo demo` does) instead of "
         "in `allo insights` beside it (as deployed)",
+    )
+    parser.add_argument(
+        "--no-insights",
+        action="store_true",
+        help="no conversation reading at all: the live path alone (to tell their costs apart)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy profile of the server (GIL holders)"

@@ -1,8 +1,16 @@
 """The REST API on SQLite and PostgreSQL: CRUD, paging, errors that name the field."""
 
+import time
+
 from fastapi.testclient import TestClient
 
+from allo.api.deps import SESSION_COOKIE
 from allo.domain.roles import Role
+from allo.services import accounts
+from allo.services.bus import EventBus
+from allo.store.database import make_engine
+from allo.store.uow import Store
+from tests.conftest import FakeClock
 from tests.integration.conftest import PASSWORD, Tenant
 
 ADMIN = Role.ADMIN
@@ -231,3 +239,24 @@ def test_openapi_is_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/customers/{customer_id}" in spec["paths"]
+
+
+def test_a_logout_in_another_process_ends_the_cached_session(
+    client: TestClient, acme: Tenant, db_url: str, clock: FakeClock
+) -> None:
+    login = client.post(
+        "/api/v1/auth/login", json={"email": "admin@acme.test", "password": PASSWORD}
+    )
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert login.status_code == 200 and cookie
+    assert client.get("/api/v1/sites").status_code == 200  # now cached for a minute
+    # Another process (its own engine and bus): only the event table tells the server.
+    engine = make_engine(db_url)
+    with Store(engine, EventBus(), clock).unit_of_work() as uow:
+        accounts.close_session(uow, cookie)
+    engine.dispose()
+    deadline = time.monotonic() + 3
+    while client.get("/api/v1/sites").status_code == 200:
+        assert time.monotonic() < deadline, "the server still takes the closed session"
+        time.sleep(0.1)
+    assert client.get("/api/v1/sites").status_code == 401

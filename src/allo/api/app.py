@@ -52,7 +52,11 @@ def make_store(settings: Settings, clock: Callable[[], datetime] = wall_clock) -
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Starts the hub fan-out, the router (unless routers run alone) and the demo bots."""
     voice = app.state.voice
-    background = await runtime.start(app.state.settings, app.state.store, app.state.hub, voice)
+    state = app.state
+    # The principal cache also hears other processes' commits (a logout, a site's transfer
+    # basis changed from the CLI), through the event tail.
+    listeners = [state.principals.hear]
+    background = await runtime.start(state.settings, state.store, state.hub, voice, listeners)
     yield
     await voice.close()
     await background.close()

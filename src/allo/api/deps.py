@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import secrets
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from allo.i18n import pick_language
@@ -51,6 +54,40 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+def ending_transaction(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A sync endpoint that ends, in its own thread, the read transaction it left open.
+
+    A service that reads after its commit (a refresh, a list to return) leaves a connection
+    checked out; FastAPI then waits for a request thread again to validate the response.
+    Held across that wait, connections run out on a busy server: every queued request holds
+    one while the thread's request waits for one (bench/live.py stalled on the pool timeout).
+    """
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        # Only on success: after an error, get_uow rolls back whatever was flushed.
+        for value in kwargs.values():
+            if isinstance(value, UnitOfWork):
+                value.release()
+        return result
+
+    return call
+
+
+class ReleasingRoute(APIRoute):
+    """The route class of every router here (see `ending_transaction`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, ending_transaction(endpoint), **kwargs)
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    return APIRouter(route_class=ReleasingRoute, **kwargs)
 
 
 async def language(request: Request) -> str:

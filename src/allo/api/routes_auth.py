@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from allo.api.deps import CSRF_COOKIE, SESSION_COOKIE, Actor, Uow
+from allo.api.deps import CSRF_COOKIE, SESSION_COOKIE, Actor, Uow, api_router
 from allo.api.schemas import LoginIn, MeOut, TokenIn, TokenOut, UserIn, UserOut
 from allo.services import accounts
 from allo.store.repository import get_for_tenant
 from allo.store.tables import TenantRow, UserRow
 from allo.store.uow import UnitOfWork
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+router = api_router(prefix="/api/v1", tags=["auth"])
 
 
 def set_session_cookies(request: Request, response: Response, token: str, csrf: str) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import (
     AdviserIn,
     AdviserOut,
@@ -28,7 +28,7 @@ from allo.services.common import check_page
 from allo.store.repository import get_for_tenant, list_for_tenant
 from allo.store.tables import AdviserRow, QueueRow, SiteRow
 
-router = APIRouter(prefix="/api/v1", tags=["configuration"])
+router = api_router(prefix="/api/v1", tags=["configuration"])
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import (
     AuditPage,
     ContactIn,
@@ -22,7 +22,7 @@ from allo.api.schemas import (
 from allo.domain.contacts import ContactStatus
 from allo.services import contacts, customers, feeds
 
-router = APIRouter(prefix="/api/v1")
+router = api_router(prefix="/api/v1")
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int, Query(ge=0)]

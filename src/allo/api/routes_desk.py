@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import AdviserOut, ContactOut, QueueOut, Strict
 from allo.services import desk, messages, wall
 
-router = APIRouter(prefix="/api/v1", tags=["desk and wall"])
+router = api_router(prefix="/api/v1", tags=["desk and wall"])
 WRAP_CODES = (
     "information",
     "facture-expliquee",

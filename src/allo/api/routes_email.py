@@ -6,9 +6,9 @@ import random
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import changes_of, creation_of
 from allo.api.schemas_email import (
     EmailOut,
@@ -22,7 +22,7 @@ from allo.api.schemas_email import (
 )
 from allo.services import email_desk, email_outbound
 
-router = APIRouter(prefix="/api/v1", tags=["email"])
+router = api_router(prefix="/api/v1", tags=["email"])
 Days = Annotated[int, Query(ge=1, le=90)]
 
 

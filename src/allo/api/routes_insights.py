@@ -7,10 +7,10 @@ import hashlib
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas_insights import (
     AnalyseIn,
     AnalyseOut,
@@ -30,8 +30,8 @@ from allo.insights.ideas import IdeaStatus
 from allo.insights.labels import Intent, Sentiment
 from allo.services import ideas, insights
 
-router = APIRouter(prefix="/api/v1", tags=["insights"])
-public = APIRouter(prefix="/api/public", tags=["idea board"])
+router = api_router(prefix="/api/v1", tags=["insights"])
+public = api_router(prefix="/api/public", tags=["idea board"])
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 VOTER_COOKIE = "allo_voter"

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import Field
 
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import Strict
 from allo.domain.errors import InvalidValue
 from allo.planning.erlang import StaffingTarget
@@ -19,7 +19,7 @@ from allo.planning.history import HistoryRow, InvalidRow, rows_from_csv
 from allo.planning.shifts import BreakRule, LanguagePolicy, ShiftTemplate
 from allo.services import planning
 
-router = APIRouter(prefix="/api/v1", tags=["planning"])
+router = api_router(prefix="/api/v1", tags=["planning"])
 Share = Annotated[float, Field(gt=0, lt=1)]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
 

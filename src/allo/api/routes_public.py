@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from allo.api.deps import Lang, Uow
+from allo.api.deps import Lang, Uow, api_router
 from allo.api.ratelimit import limit
 from allo.api.schemas import Strict
 from allo.i18n import texts
 from allo.services import chat
 
-router = APIRouter(prefix="/public/v1", tags=["public chat"])
-pages = APIRouter(include_in_schema=False)
+router = api_router(prefix="/public/v1", tags=["public chat"])
+pages = api_router(include_in_schema=False)
 STATIC = Path(__file__).parent.parent / "web" / "static"
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
-from allo.api.deps import Actor, Uow
+from allo.api.deps import Actor, Uow, api_router
 from allo.api.schemas import CallbackIn, CloseIn, ContactOut, QueueStatusOut
 from allo.services import desk, offers
 
-router = APIRouter(prefix="/api/v1", tags=["routing"])
+router = api_router(prefix="/api/v1", tags=["routing"])
 
 
 @router.get("/queues/{queue_id}/status", response_model=QueueStatusOut)

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from allo.api.deps import Actor, Lang, Uow
+from allo.api.deps import Actor, Lang, Uow, api_router
 from allo.api.ratelimit import limit
 from allo.api.routes_public import ChatToken
 from allo.api.schemas import ContactOut, Strict
@@ -29,8 +29,8 @@ from allo.store.uow import Store
 
 T = TypeVar("T")
 
-public = APIRouter(prefix="/public/v1", tags=["public voice"])
-router = APIRouter(prefix="/api/v1", tags=["voice"])
+public = api_router(prefix="/public/v1", tags=["public voice"])
+router = api_router(prefix="/api/v1", tags=["voice"])
 Sdp = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 

@@ -6,11 +6,11 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from allo.api.deps import CSRF_COOKIE, SESSION_COOKIE, Lang, Uow
+from allo.api.deps import CSRF_COOKIE, SESSION_COOKIE, Lang, Uow, api_router
 from allo.api.routes_auth import set_session_cookies
 from allo.i18n import t, texts
 from allo.services import accounts
@@ -19,7 +19,7 @@ from allo.store.tables import SiteRow, TenantRow
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "web" / "templates"))
 LOGIN_FORM_COOKIE = "allo_login_csrf"
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 
 
 def render(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> Response:

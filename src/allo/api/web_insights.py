@@ -9,10 +9,10 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from allo.api.deps import SESSION_COOKIE, Lang, Uow
+from allo.api.deps import SESSION_COOKIE, Lang, Uow, api_router
 from allo.api.routes_insights import (
     VOTER_COOKIE,
     address_hash,
@@ -31,7 +31,7 @@ from allo.services.principal import Principal
 from allo.store.tables import SessionRow
 from allo.store.uow import UnitOfWork
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 NOTICES = frozenset(
     {"submitted", "voted", "already", "insult", "health", "too_many", "invalid", "bad_form"}
 )

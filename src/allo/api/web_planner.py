@@ -9,11 +9,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from allo.api.deps import SESSION_COOKIE, Lang, Uow
+from allo.api.deps import SESSION_COOKIE, Lang, Uow, api_router
 from allo.api.routes_planning import ErlangIn
 from allo.api.web import render
 from allo.domain.errors import InvalidValue
@@ -27,7 +27,7 @@ from allo.services.errors import Unauthenticated
 from allo.services.principal import Principal
 from allo.store.uow import UnitOfWork
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 SHOWN_INTERVALS = 96
 
 

@@ -106,7 +106,11 @@ async def _purge_recordings(store: Store, every: float) -> None:
 
 
 async def start(
-    settings: Settings, store: Store, hub: Hub, voice: MediaService | None = None
+    settings: Settings,
+    store: Store,
+    hub: Hub,
+    voice: MediaService | None = None,
+    tail_listeners: Sequence[Callable[[Sequence[Event]], None]] = (),
 ) -> Background:
     background = Background()
     # Request threads share one interpreter lock with the event loop and the router: each
@@ -124,7 +128,7 @@ async def start(
             asyncio.create_task(_purge_recordings(store, settings.recording_purge_seconds))
         )
     background.cleanups.append(store.bus.subscribe(hub.publish_from_thread))
-    background.thread("allo-event-tail", EventTail(store, hub).run)
+    background.thread("allo-event-tail", EventTail(store, hub, listeners=tail_listeners).run)
     background.tasks.append(asyncio.create_task(_reap_left_chats(store)))
     if settings.run_router:
         from allo.services.router import RouterHost

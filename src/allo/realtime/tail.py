@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 
+from allo.domain.events import Event
 from allo.realtime.hub import Hub
 from allo.services.router import EventCursor
 from allo.store.tables import EventRow
@@ -16,10 +18,18 @@ log = logging.getLogger(__name__)
 
 
 class EventTail:
-    def __init__(self, store: Store, hub: Hub, interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hub: Hub,
+        interval: float = 0.2,
+        listeners: Sequence[Callable[[Sequence[Event]], None]] = (),
+    ) -> None:
         self.store = store
         self.hub = hub
         self.interval = interval
+        # Told of every event, this process's own included (e.g. the principal cache).
+        self.listeners = tuple(listeners)
         with store.unit_of_work() as uow:
             start = uow.session.scalar(select(func.max(EventRow.id))) or 0
         # Same gap rule as the router: ids committed out of order are waited for briefly.
@@ -29,7 +39,10 @@ class EventTail:
         with self.store.unit_of_work() as uow:
             rows = self.cursor.read(uow, limit=2000)
         if rows:
-            self.hub.publish_from_thread([as_event(row) for row in rows])
+            events = [as_event(row) for row in rows]
+            for listener in self.listeners:
+                listener(events)
+            self.hub.publish_from_thread(events)
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

@@ -46,6 +46,8 @@ def _conditional_move(
     )
     if adviser_id is not None:
         query = query.where(ContactRow.adviser_id == adviser_id)
+    # The ORM update also sets these values on the row already loaded in the session, so
+    # callers return it as it now is without reading it back.
     result = uow.session.execute(query.values(updated_at=uow.now(), **values))
     return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -127,7 +129,6 @@ def accept_offer(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactR
     payload = {"from": "offered", "to": "in_progress", "adviser_id": adviser_id}
     uow.record("contact.in_progress", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
-    uow.session.refresh(row)
     return row
 
 
@@ -170,7 +171,6 @@ def wrap_up(uow: UnitOfWork, actor: Principal, contact_id: int) -> ContactRow:
     payload = {"from": "in_progress", "to": "wrap_up", "adviser_id": row.adviser_id}
     uow.record("contact.wrap_up", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
-    uow.session.refresh(row)
     return row
 
 
@@ -205,7 +205,6 @@ def close_contact(
     }
     uow.record("contact.closed", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
-    uow.session.refresh(row)
     return row
 
 
@@ -277,7 +276,6 @@ def transfer_contact(
     }
     uow.record("contact.transferred", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
-    uow.session.refresh(row)
     return row
 
 
@@ -301,7 +299,6 @@ def hand_over(uow: UnitOfWork, actor: Principal, contact_id: int, adviser_id: in
     }
     uow.record("contact.transferred", actor.tenant_id, "contact", contact_id, payload)
     uow.commit()
-    uow.session.refresh(row)
     return row
 
 

@@ -1,10 +1,11 @@
-"""Who a credential belongs to, remembered for a few seconds.
+"""Who a credential belongs to, remembered for a minute.
 
 Every request of a desk or an API client presents the same token or session cookie, and
-resolving it costs three queries. The answer is kept for `ttl` seconds and forgotten at
-once when this process commits a change that could alter it (a user, a token, a site's
-transfer basis, an adviser's site, a logout); changes committed by other processes are
-picked up within `ttl`.
+resolving it costs three queries and a thread hop. The answer is forgotten at once when this
+process commits a change that could alter it (a user, a token, a site's transfer basis, an
+adviser's site, a logout), and within the event tail's interval when another process does
+(realtime/tail.py); `ttl` only bounds what no event tells. An adviser's desk asks every
+few seconds to a few minutes, so a short `ttl` made most of their requests resolve again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from allo.domain.events import Event
 from allo.services.principal import Principal
 
-DEFAULT_TTL = 5.0
+DEFAULT_TTL = 60.0
 MAX_ENTRIES = 10_000
 # Events after which any cached answer may be wrong.
 CHANGES = ("user.", "token.", "site.", "tenant.")

@@ -78,8 +78,9 @@ class UnitOfWork:
         Objects already read stay usable. Used between the steps of one request (e.g. after
         authentication) so that a connection is never held while waiting for a thread.
         """
-        if not self._pending and not self.session.new and not self.session.dirty:
-            self.session.commit()
+        session = self.session
+        if not (self._pending or session.new or session.dirty or session.deleted):
+            session.commit()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
