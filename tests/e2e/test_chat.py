@@ -62,6 +62,18 @@ def start_chat(browser: Any, server: Server, name: str) -> Any:
     return shop
 
 
+def test_the_widget_panel_opens_and_closes(browser: Any, demo_server: Server) -> None:
+    shop = browser.new_context(viewport={"width": 1200, "height": 800}, locale="fr-FR").new_page()
+    shop.goto(f"{demo_server.url}/demo/shop")
+    shop.wait_for_selector("#allo-launcher")
+    assert not shop.is_visible("#allo-panel")
+    shop.click("#allo-launcher")
+    shop.wait_for_selector("#allo-panel", state="visible")
+    shop.click("#allo-panel header button")
+    shop.wait_for_selector("#allo-panel", state="hidden")
+    shop.context.close()
+
+
 def test_chat_end_to_end(browser: Any, demo_server: Server, adviser: Any) -> None:
     wall = login(browser, demo_server, "superviseur@demo.allo.test", "/wall")
     pushes_before = int(wall.inner_text("#wall-pushes"))
@@ -69,8 +81,10 @@ def test_chat_end_to_end(browser: Any, demo_server: Server, adviser: Any) -> Non
 
     # The desk rings; the adviser accepts; the customer card is masked for this site.
     adviser.wait_for_selector("#offer:not([hidden])", timeout=10_000)
+    assert not adviser.is_visible("#consult")  # no colleague is consulting
     adviser.click("#offer-accept")
     adviser.wait_for_selector(".pane dd[data-field=last_name]")
+    adviser.wait_for_selector("#offer", state="hidden")  # as seen, not just the attribute
     assert adviser.inner_text(".pane dd[data-field=first_name]") == "J***"
     assert adviser.inner_text(".pane dd[data-field=last_name]") == "D***"
     assert adviser.is_visible(".masked-note")

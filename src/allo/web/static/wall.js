@@ -53,24 +53,34 @@ function renderQueues() {
 }
 
 function renderChart() {
-  // Waiting contacts per queue over the last minutes, as bars of the latest value and a line.
+  // Per queue: the latest waiting count as a bar, and its recent updates as a line over it.
   const svg = document.getElementById("waiting-chart");
   const ns = "http://www.w3.org/2000/svg";
+  const shape = (name, attributes) => {
+    const node = document.createElementNS(ns, name);
+    Object.entries(attributes).forEach(([key, value]) => node.setAttribute(key, value));
+    return node;
+  };
   svg.replaceChildren();
   const width = 600 / Math.max(data.queues.length, 1);
   const peak = Math.max(1, ...data.queues.map((q) => Math.max(...(history.get(q.id) || [0]))));
+  const y = (value) => 100 - (value / peak) * 90;
   data.queues.forEach((queue, index) => {
     const values = history.get(queue.id) || [];
     const latest = values[values.length - 1] || 0;
-    const bar = document.createElementNS(ns, "rect");
-    const height = (latest / peak) * 90;
-    bar.setAttribute("x", index * width + 10); bar.setAttribute("width", width - 20);
-    bar.setAttribute("y", 100 - height); bar.setAttribute("height", height);
-    bar.setAttribute("class", "bar");
-    const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", index * width + 10); label.setAttribute("y", 115);
+    const left = index * width + 10, span = width - 20;
+    svg.append(shape("line", { x1: left, x2: left + span, y1: 100, y2: 100, class: "axis" }));
+    svg.append(shape("rect", {
+      x: left, width: span, y: y(latest), height: 100 - y(latest), class: "bar",
+    }));
+    if (values.length > 1) {
+      const step = span / (values.length - 1);
+      const points = values.map((v, i) => `${(left + i * step).toFixed(1)},${y(v).toFixed(1)}`);
+      svg.append(shape("polyline", { points: points.join(" "), class: "trend" }));
+    }
+    const label = shape("text", { x: left, y: 115 });
     label.textContent = `${queue.name} (${latest})`;
-    svg.append(bar, label);
+    svg.append(label);
   });
 }
 

@@ -55,7 +55,8 @@
     .allo-msgs{list-style:none;padding:0;margin:0}.allo-msgs li{margin:.3rem 0;padding:.4rem .6rem;border-radius:.5rem;max-width:85%;white-space:pre-wrap;overflow-wrap:anywhere}
     .allo-msgs .customer{background:#e8efff;margin-left:auto}.allo-msgs .adviser{background:#f1f1f1}.allo-msgs .system{font-style:italic;color:#666}
     .allo-status{color:#555;font-size:.9em}.allo-error{color:#b00020}.allo-stars button{margin-right:.2rem}
-    .allo-compose{display:flex;gap:.3rem;border-top:1px solid #ddd;padding:.5rem}.allo-compose textarea{flex:1}`);
+    .allo-compose{display:flex;gap:.3rem;border-top:1px solid #ddd;padding:.5rem}.allo-compose textarea{flex:1}
+    #allo-panel[hidden],#allo-panel [hidden]{display:none!important}`);
   document.head.append(style);
   document.body.append(launcher, panel);
 
