@@ -8,6 +8,7 @@ while a real person takes real chats from /demo/shop. `allo demo --no-bots` turn
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -48,7 +49,22 @@ ADVISER_LINES = [
     "Je vous remercie de votre patience, bonne journée !",
 ]
 FIRST_NAMES = ["Camille", "Julien", "Sarah", "Nicolas", "Emma", "Karim", "Lina", "Paul"]
-MAX_LIVE_CHATS = 6
+MAX_LIVE_CHATS = 40
+# Demand comes in waves (a 10-minute period, from half to one and a half times the mean), so
+# the wall shows queues forming and draining and service levels moving.
+WAVE_PERIOD = 600.0
+WAVE_DEPTH = 0.5
+OFF_SHIFT_SHARE = 0.25  # bot advisers not on shift, logged out for the whole demo
+BREAK_LENGTH = (30.0, 90.0)
+WRAP_UP_LENGTH = (3.0, 8.0)
+
+
+@dataclass
+class Presence:
+    """The state a bot adviser was last put in by the bots, and until when."""
+
+    state: AdviserState
+    until: float | None = None
 
 
 @dataclass
@@ -57,6 +73,7 @@ class BotChat:
     queue_id: int
     customer_lines: int = 1
     rated: bool = False
+    write_at: float | None = None  # when the customer sends their next line
 
 
 @dataclass
@@ -64,11 +81,16 @@ class DemoBots:
     store: Store
     seed: int = 7
     tick: float = 0.5
-    chat_every: float = 6.0
+    chat_every: float = 2.5  # mean seconds between two new bot customers
+    reply_delay: tuple[float, float] = (3.0, 9.0)  # a bot reads, thinks, types
+    break_every: float = 300.0  # mean seconds between two breaks of an idle bot adviser
     rng: random.Random = field(init=False)
     chats: dict[int, BotChat] = field(default_factory=dict)
     seen_offer: dict[int, float] = field(default_factory=dict)
-    last_chat: float = 0.0
+    reply_at: dict[int, float] = field(default_factory=dict)  # contact → adviser's next line
+    presence: dict[int, Presence] = field(default_factory=dict)
+    next_chat: float | None = None
+    started: float | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -92,13 +114,25 @@ class DemoBots:
 
     def step(self, tenant_id: int, now: float) -> None:
         bot_ids = self._bot_advisers(tenant_id)
-        self._keep_ready(tenant_id, bot_ids)
+        self._keep_shifts(tenant_id, bot_ids, now)
         self._answer_offers(tenant_id, bot_ids, now)
-        self._talk(tenant_id, bot_ids)
-        self._customers_write(tenant_id)
-        if now - self.last_chat >= self.chat_every and len(self._live()) < MAX_LIVE_CHATS:
-            self._new_customer(tenant_id)
-            self.last_chat = now
+        self._talk(tenant_id, bot_ids, now)
+        self._customers_write(now)
+        if self.started is None:
+            self.started, self.next_chat = now, now
+        if self.next_chat is not None and now >= self.next_chat:
+            if len(self.chats) < MAX_LIVE_CHATS:
+                self._new_customer(tenant_id)
+            self.next_chat = now + self.rng.expovariate(self._arrival_rate(now))
+
+    def _arrival_rate(self, now: float) -> float:
+        """New customers per second at this moment of the demand wave."""
+        assert self.started is not None
+        phase = 2 * math.pi * (now - self.started) / WAVE_PERIOD
+        return (1 + WAVE_DEPTH * math.sin(phase)) / self.chat_every
+
+    def _pause(self) -> float:
+        return self.rng.uniform(*self.reply_delay)
 
     def _bot_advisers(self, tenant_id: int) -> list[int]:
         """Every demo adviser that no real login is attached to."""
@@ -115,16 +149,72 @@ class DemoBots:
             )
             return [i for i in ids if i not in humans]
 
-    def _keep_ready(self, tenant_id: int, bot_ids: list[int]) -> None:
+    def _keep_shifts(self, tenant_id: int, bot_ids: list[int], now: float) -> None:
+        """Bot advisers work as people do: some are off shift, the others take breaks and wrap
+        up after a contact. A state someone else set (a supervisor on the wall) is kept."""
         with self.store.unit_of_work() as uow:
-            idle = uow.session.scalars(
-                select(AdviserRow.id).where(AdviserRow.id.in_(bot_ids), AdviserRow.state != "ready")
-            ).all()
-        for adviser_id in idle:
-            with self.store.unit_of_work() as uow:
-                advisers.set_adviser_state(
-                    uow, system_principal(tenant_id), adviser_id, AdviserState.READY
+            rows = uow.session.execute(
+                select(AdviserRow.id, AdviserRow.state).where(AdviserRow.id.in_(bot_ids))
+            )
+            current = {adviser_id: state for adviser_id, state in rows}
+            busy = set(
+                uow.session.scalars(
+                    select(ContactRow.adviser_id).where(
+                        ContactRow.adviser_id.in_(bot_ids),
+                        ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
+                    )
                 )
+            )
+        for adviser_id in bot_ids:
+            state = AdviserState(current[adviser_id])
+            wanted = self._wanted_state(adviser_id, state, adviser_id in busy, now)
+            if wanted is not None and wanted is not state:
+                self._set_state(tenant_id, adviser_id, state, wanted)
+
+    def _wanted_state(
+        self, adviser_id: int, state: AdviserState, busy: bool, now: float
+    ) -> AdviserState | None:
+        plan = self.presence.get(adviser_id)
+        if plan is None:  # first sight: on shift or not, for the whole demo
+            off = not busy and self.rng.random() < OFF_SHIFT_SHARE
+            plan = Presence(AdviserState.LOGGED_OUT if off else AdviserState.READY)
+        elif plan.state is not state:  # a person changed it: keep it so
+            plan = Presence(state)
+        elif plan.until is not None and now >= plan.until:
+            plan = Presence(AdviserState.READY)
+        elif self._takes_a_break(plan, busy):
+            plan = Presence(AdviserState.BREAK, now + self.rng.uniform(*BREAK_LENGTH))
+        self.presence[adviser_id] = plan
+        return plan.state
+
+    def _takes_a_break(self, plan: Presence, busy: bool) -> bool:
+        idle = plan.state is AdviserState.READY and not busy
+        return idle and self.rng.random() < self.tick / self.break_every
+
+    def _wrap_up(self, tenant_id: int, adviser_id: int, now: float) -> None:
+        """After closing their last contact, a bot adviser takes a few seconds of wrap-up."""
+        plan = self.presence.get(adviser_id)
+        if plan is None or plan.state is not AdviserState.READY:
+            return
+        with self.store.unit_of_work() as uow:
+            live = uow.session.scalar(
+                select(ContactRow.id).where(
+                    ContactRow.adviser_id == adviser_id,
+                    ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
+                )
+            )
+        if live is None:
+            until = now + self.rng.uniform(*WRAP_UP_LENGTH)
+            self.presence[adviser_id] = Presence(AdviserState.WRAP_UP, until)
+            self._set_state(tenant_id, adviser_id, AdviserState.READY, AdviserState.WRAP_UP)
+
+    def _set_state(
+        self, tenant_id: int, adviser_id: int, current: AdviserState, wanted: AdviserState
+    ) -> None:
+        if current is AdviserState.LOGGED_OUT and wanted is not AdviserState.READY:
+            wanted = AdviserState.READY  # from logged out one goes ready first
+        with self.store.unit_of_work() as uow:
+            advisers.set_adviser_state(uow, system_principal(tenant_id), adviser_id, wanted)
 
     def _answer_offers(self, tenant_id: int, bot_ids: list[int], now: float) -> None:
         with self.store.unit_of_work() as uow:
@@ -154,7 +244,7 @@ class DemoBots:
                 pass
             self.seen_offer.pop(contact_id, None)
 
-    def _talk(self, tenant_id: int, bot_ids: list[int]) -> None:
+    def _talk(self, tenant_id: int, bot_ids: list[int], now: float) -> None:
         with self.store.unit_of_work() as uow:
             handled = uow.session.execute(
                 select(ContactRow.id, ContactRow.adviser_id).where(
@@ -167,6 +257,10 @@ class DemoBots:
                 lines = ["customer"]  # a call or an email: the bot answers it all the same
             if lines[-1] == "adviser":
                 continue
+            due = self.reply_at.setdefault(contact_id, now + self._pause())
+            if now < due:
+                continue
+            del self.reply_at[contact_id]
             said = lines.count("adviser")
             actor = _as_adviser(tenant_id, adviser_id)
             with self.store.unit_of_work() as uow:
@@ -176,11 +270,14 @@ class DemoBots:
                 messages.add_message(
                     uow, contact, "adviser", line, adviser_id=adviser_id, meta={"bot": True}
                 )
-                if said >= len(ADVISER_LINES) - 1:
+                done = said >= len(ADVISER_LINES) - 1
+                if done:
                     resolved = self.rng.random() < 0.8
                     offers.close_contact(
                         uow, actor, contact_id, wrap_code="information", resolved=resolved
                     )
+            if done and adviser_id is not None:
+                self._wrap_up(tenant_id, adviser_id, now)
 
     def _lines(self, contact_id: int) -> list[str]:
         with self.store.unit_of_work() as uow:
@@ -192,8 +289,10 @@ class DemoBots:
                 )
             )
 
-    def _customers_write(self, tenant_id: int) -> None:
+    def _customers_write(self, now: float) -> None:
         for contact_id, bot in list(self.chats.items()):
+            if bot.write_at is not None and now < bot.write_at:
+                continue
             with self.store.unit_of_work() as uow:
                 state = chat.chat_state(uow, bot.token)
             if state["status"] == "closed":
@@ -207,14 +306,15 @@ class DemoBots:
                 continue
             authors = [m["author"] for m in state["messages"]]
             if authors and authors[-1] == "adviser" and bot.customer_lines < 4:
+                if bot.write_at is None:  # the adviser's answer just came: read, then type
+                    bot.write_at = now + self._pause()
+                    continue
                 with self.store.unit_of_work() as uow:
                     chat.customer_writes(
                         uow, bot.token, self.rng.choice(CUSTOMER_FOLLOW_UPS), bot=True
                     )
                 bot.customer_lines += 1
-
-    def _live(self) -> list[int]:
-        return list(self.chats)
+            bot.write_at = None
 
     def _new_customer(self, tenant_id: int) -> None:
         with self.store.unit_of_work() as uow:
