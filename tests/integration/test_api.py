@@ -229,6 +229,31 @@ def test_login_page_and_form(client: TestClient, acme: Tenant) -> None:
     assert "Acme SA" in home.text
 
 
+def _log_in(client: TestClient, email: str) -> None:
+    token = client.get("/login").text.split('name="form_token" value="')[1].split('"')[0]
+    data = {"email": email, "password": PASSWORD, "form_token": token}
+    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+
+
+def _nav_links(page: str) -> set[str]:
+    nav = page.split("<nav", 1)[1].split("</nav>", 1)[0]
+    return {part.split('"', 1)[0] for part in nav.split('href="')[1:]}
+
+
+def test_every_staff_page_links_the_pages_of_its_role(client: TestClient, acme: Tenant) -> None:
+    _log_in(client, "supervisor@acme.test")
+    for path in ("/", "/wall", "/insights", "/planner"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert _nav_links(page.text) == {"/wall", "/insights", "/planner"}, path
+        assert 'action="/logout"' in page.text
+    assert 'href="/wall" aria-current="page"' in client.get("/wall").text
+    client.cookies.clear()
+    _log_in(client, "adviser@acme.test")
+    assert _nav_links(client.get("/desk").text) == {"/desk"}
+    assert "<nav" not in client.get("/login").text  # nobody signed in: no menu
+
+
 def test_unknown_or_revoked_token_is_401(client: TestClient, acme: Tenant) -> None:
     answer = client.get("/api/v1/sites", headers={"Authorization": "Bearer allo_nope"})
     assert answer.status_code == 401

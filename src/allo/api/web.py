@@ -73,7 +73,9 @@ def home(request: Request, uow: Uow, lang: Lang) -> Response:
         return RedirectResponse("/login", status_code=303)
     tenant = uow.session.get(TenantRow, user.tenant_id)
     site = uow.session.get(SiteRow, user.site_id) if user.site_id else None
-    return render(request, "home.html", lang, user=user, tenant=tenant, site=site)
+    return render(
+        request, "home.html", lang, user=user, tenant=tenant, site=site, nav_role=user.role
+    )
 
 
 @router.post("/logout")
@@ -115,6 +117,7 @@ def _staff_page(request: Request, uow: Uow, lang: str, name: str, roles: set[str
             user=user,
             tenant=uow.session.get(TenantRow, user.tenant_id),
             site=None,
+            nav_role=user.role,
         )
     page_texts = texts(STAFF_TEXTS[0], lang, *STAFF_TEXTS[1:])
     # Short keys for the scripts: "wall.save" → "save" too, without clobbering others.
@@ -124,7 +127,15 @@ def _staff_page(request: Request, uow: Uow, lang: str, name: str, roles: set[str
     from allo.channels.voice.media import browser_ice_servers
 
     ice = browser_ice_servers(request.app.state.settings)
-    return render(request, name, lang, texts=page_texts, wrap_codes=WRAP_CODES, ice_servers=ice)
+    return render(
+        request,
+        name,
+        lang,
+        texts=page_texts,
+        wrap_codes=WRAP_CODES,
+        ice_servers=ice,
+        nav_role=user.role,
+    )
 
 
 @router.get("/desk", response_class=HTMLResponse)

@@ -158,6 +158,7 @@ def voc_page(request: Request, uow: Uow, lang: Lang, days: int = 14) -> Response
         labels=labels,
         chart=insights.voc_chart(voc, labels, t("voc.chart_title", lang, days=days)),
         ideas=board,
+        nav_role=actor.role,
         transitions={s.value: sorted(v.value for v in IDEA_TRANSITIONS[s]) for s in IdeaStatus},
         answers={s.value for s in ANSWERS},
         can_manage=can(actor.role, Permission.MANAGE_INSIGHTS),

@@ -101,6 +101,7 @@ def planner_page(request: Request, uow: Uow, lang: Lang) -> Response:
         "sl_chart": sl_chart,
         "queues": planning.all_queues(uow, actor),
         "plan_error": params.get("plan_error"),
+        "nav_role": actor.role,
     }
     context.update(_plan_context(uow, actor, params.get("plan"), lang))
     return render(request, "planner.html", lang, **context)
