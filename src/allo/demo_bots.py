@@ -49,6 +49,7 @@ ADVISER_LINES = [
     "Je vous remercie de votre patience, bonne journée !",
 ]
 FIRST_NAMES = ["Camille", "Julien", "Sarah", "Nicolas", "Emma", "Karim", "Lina", "Paul"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Haddad", "Girard", "Roux"]
 MAX_LIVE_CHATS = 40
 # Demand comes in waves (a 10-minute period, from half to one and a half times the mean), so
 # the wall shows queues forming and draining and service levels moving.
@@ -327,7 +328,7 @@ class DemoBots:
             started = chat.start_chat(
                 uow,
                 key,
-                name=f"{self.rng.choice(FIRST_NAMES)} (bot)",
+                name=f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)} (bot)",
                 queue_id=self.rng.choice(queue_ids),
                 site_group="france" if france else None,
                 first_message=self.rng.choice(OPENINGS),
