@@ -178,3 +178,41 @@ def test_wrong_widget_key_gets_a_clear_error(browser: Any, demo_server: Server) 
     page.wait_for_selector(".allo-error")
     assert "Clé de widget" in page.inner_text(".allo-error")
     page.close()
+
+
+def test_the_wall_edits_a_queues_site_tiers(browser: Any, demo_server: Server) -> None:
+    wall = login(browser, demo_server, "superviseur@demo.allo.test", "/wall")
+    with admin_api(demo_server) as api:
+        queues = api.get("/api/v1/queues").json()["items"]
+        queue = next(q for q in queues if q["name"] == "Commercial")
+        before = queue["routing_policy"]
+    row = wall.locator("#queues tr", has_text="Commercial")
+    row.locator("button", has_text="Modifier").click()
+    editor = row.locator(".policy-editor")
+    assert editor.locator(".tier").count() == len(before["tiers"])
+    editor.locator("button", has_text="Ajouter un palier").click()
+    added = editor.locator(".tier").last
+    added.locator("[name=after]").fill("240")
+    added.locator("[name=groups]").fill("offshore")
+    # A first tier that does not start at once is refused with the server's words; the
+    # editor stays open with what was typed.
+    editor.locator(".tier").first.locator("[name=after]").fill("10")
+    editor.locator("button", has_text="Enregistrer").click()
+    wall.wait_for_function(
+        "document.querySelector('.policy-editor [role=alert]').textContent.length > 0"
+    )
+    editor.locator(".tier").first.locator("[name=after]").fill("0")
+    editor.locator("button", has_text="Enregistrer").click()
+    row.locator(".policy-summary", has_text="240 s : offshore").wait_for()
+    with admin_api(demo_server) as api:
+        saved = api.get(f"/api/v1/queues/{queue['id']}").json()["routing_policy"]
+        assert saved["tiers"][-1] == {"after": 240, "chosen": False, "groups": ["offshore"]}
+        trail = api.get("/api/v1/audit", params={"subject_id": queue["id"]}).json()["entries"]
+        assert any(e["action"] == "config.queue_policy" for e in trail)
+        restored = api.put(
+            f"/api/v1/queues/{queue['id']}/policy",
+            json={"routing_policy": before},
+            headers={"X-CSRF-Token": api.cookies.get("allo_csrf") or ""},
+        )
+        assert restored.status_code == 200, restored.text
+    wall.context.close()

@@ -75,6 +75,7 @@ def _site_cards(
                 "id": site.id,
                 "name": site.name,
                 "country": site.country,
+                "groups": sorted(site.groups),
                 "states": dict(Counter(a.state for a in members)),
                 "occupancy": occupied / len(present) if present else None,
             }

@@ -22,24 +22,88 @@ function slCell(figure, target) {
   return cell;
 }
 
+// Open policy editors by queue id: a re-render keeps them (and what was typed) as they are.
+const openEditors = new Map();
+
+function tierText(tier) {
+  const where = [];
+  if (tier.chosen) where.push(T["wall.tier_chosen"]);
+  where.push(...tier.groups);
+  return `${tier.after} s : ${where.length ? where.join(" + ") : T["wall.tier_all"]}`;
+}
+
 function policyCell(queue) {
-  const tiers = queue.policy.tiers;
-  const overflow = tiers.length > 1 ? tiers[1].after : "";
-  const input = el("input", { type: "number", min: "0", max: "3600", value: overflow,
-    "aria-label": T.overflow_after, class: "narrow" });
-  const choice = el("select", { "aria-label": T.selection });
+  if (openEditors.has(queue.id)) return openEditors.get(queue.id);
+  const policy = queue.policy;
+  const summary = el("span", { class: "policy-summary" },
+    policy.tiers.map(tierText).join(" → "), " · ", T["selection." + policy.selection]);
+  const edit = el("button", { type: "button", class: "small secondary", onclick: () => {
+    const cell = el("td", {}, policyEditor(queue));
+    openEditors.set(queue.id, cell);
+    renderQueues();
+  } }, T["wall.edit"]);
+  return el("td", {}, summary, " ", edit);
+}
+
+function tierRow(tier) {
+  // One site tier: from how many seconds of waiting, which sites may answer.
+  const row = el("div", { class: "tier" },
+    T["wall.tier_after"], " ",
+    el("input", { type: "number", min: "0", max: "86400", value: tier.after, class: "narrow",
+      name: "after", "aria-label": T["wall.tier_after"] }), " s ",
+    el("input", { type: "text", name: "groups", value: tier.groups.join(", "), list: "site-groups",
+      placeholder: T["wall.tier_all"], "aria-label": T["wall.tier_groups"] }), " ");
+  const chosen = el("input", { type: "checkbox", name: "chosen" });
+  chosen.checked = tier.chosen;
+  row.append(el("label", {}, chosen, " ", T["wall.tier_chosen"]), " ",
+    el("button", { type: "button", class: "small secondary", "aria-label": T["wall.tier_remove"],
+      onclick: () => { if (row.parentNode.children.length > 1) row.remove(); } }, "✕"));
+  return row;
+}
+
+function readTiers(box) {
+  return [...box.querySelectorAll(".tier")].map((row) => ({
+    after: Number(row.querySelector("[name=after]").value || 0),
+    groups: row.querySelector("[name=groups]").value.split(",").map((g) => g.trim()).filter(Boolean),
+    chosen: row.querySelector("[name=chosen]").checked,
+  }));
+}
+
+function policyEditor(queue) {
+  const tiers = el("div", { class: "tiers", "aria-label": T["wall.tiers"] },
+    ...queue.policy.tiers.map(tierRow));
+  const choice = el("select", { name: "selection", "aria-label": T.selection });
   for (const option of ["longest_idle", "most_skilled", "best_quality", "least_occupied"]) {
     const item = el("option", { value: option }, T["selection." + option]);
     if (option === queue.policy.selection) item.selected = true;
     choice.append(item);
   }
-  const save = el("button", { type: "button", class: "small", onclick: async () => {
-    const policy = { ...queue.policy, selection: choice.value };
-    policy.tiers = [tiers[0], { after: Number(input.value), chosen: false, groups: [] }];
-    await api("PUT", `/api/v1/queues/${queue.id}/policy`, { routing_policy: policy })
-      .then(() => { errorBox.textContent = ""; }).catch((e) => { errorBox.textContent = e.message; });
-  } }, T.save);
-  return el("td", {}, T.overflow_after, " ", input, " s ", choice, " ", save);
+  const problem = el("p", { class: "error", role: "alert" });
+  const close = () => { openEditors.delete(queue.id); renderQueues(); };
+  const save = async () => {
+    const policy = { ...queue.policy, tiers: readTiers(tiers), selection: choice.value };
+    try {
+      const saved = await api("PUT", `/api/v1/queues/${queue.id}/policy`, { routing_policy: policy });
+      queue.policy = saved.routing_policy || policy;
+      close();
+      scheduleRefresh();
+    } catch (error) { problem.textContent = error.message; }
+  };
+  return el("div", { class: "policy-editor" },
+    el("strong", {}, T["wall.tiers"]), tiers,
+    el("button", { type: "button", class: "small secondary",
+      onclick: () => tiers.append(tierRow({ after: 90, groups: [], chosen: false })) },
+    T["wall.tier_add"]),
+    el("div", {}, T.selection, " ", choice),
+    problem,
+    el("div", {}, el("button", { type: "button", class: "small", onclick: save }, T.save), " ",
+      el("button", { type: "button", class: "small secondary", onclick: close }, T["wall.cancel"])));
+}
+
+function renderGroups() {
+  const list = document.getElementById("site-groups");
+  const groups = new Set(data.sites.flatMap((site) => site.groups || []));
+  list.replaceChildren(...[...groups].sort().map((g) => el("option", { value: g })));
 }
 
 function renderQueues() {
@@ -212,7 +276,7 @@ async function refresh() {
     history.set(queue.id, values.slice(-60));
   }
   document.getElementById("wall-at").textContent = new Date(data.at).toLocaleTimeString();
-  renderQueues(); renderChart(); renderSites(); renderContacts(); renderAdvisers();
+  renderQueues(); renderGroups(); renderChart(); renderSites(); renderContacts(); renderAdvisers();
   root.dataset.ready = "true";
 }
 
