@@ -68,6 +68,7 @@ bench: install-test compile
 	$(BIN)/python bench/simulation.py --quick
 	$(BIN)/python bench/live.py --quick
 	$(BIN)/python bench/endpoints.py --quick
+	$(BIN)/python bench/wall.py --quick
 
 clean: interpreted
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build

@@ -194,7 +194,10 @@ class ContactRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    __table_args__ = (Index("ix_contacts_tenant_status", "tenant_id", "status"),)
+    __table_args__ = (
+        Index("ix_contacts_tenant_status", "tenant_id", "status"),
+        Index("ix_contacts_tenant_created", "tenant_id", "created_at"),
+    )
 
 
 class EventRow(Base):
