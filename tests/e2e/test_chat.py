@@ -110,6 +110,7 @@ def test_chat_end_to_end(browser: Any, demo_server: Server, adviser: Any) -> Non
     assert shop.evaluate("window.pwned === undefined")
 
     # Typing indicator, from the customer to the adviser.
+    shop.wait_for_timeout(1100)  # the widget tells "typing" at most once a second
     shop.type("#allo-input", "Merci", delay=50)
     adviser.wait_for_selector(".typing:not([hidden])", timeout=5_000)
 
@@ -122,6 +123,19 @@ def test_chat_end_to_end(browser: Any, demo_server: Server, adviser: Any) -> Non
     shop.click("#allo-send")
     shop.wait_for_function("document.querySelector('#allo-error').textContent.includes('4 KB')")
     assert adviser.locator(".msg.customer").count() == 1
+
+    # Enter sends, Shift+Enter starts a new line, on both sides.
+    shop.fill("#allo-input", "Deux lignes")
+    shop.press("#allo-input", "Shift+Enter")
+    shop.type("#allo-input", "et la suite")
+    shop.press("#allo-input", "Enter")
+    adviser.wait_for_selector(".msg.customer >> nth=1")
+    assert adviser.locator(".msg.customer").nth(1).inner_text() == "Deux lignes\net la suite"
+    assert shop.input_value("#allo-input") == ""
+    adviser.fill(".compose textarea", "Je vous écoute.")
+    adviser.press(".compose textarea", "Enter")
+    shop.wait_for_selector("#allo-messages li.adviser >> nth=1")
+    assert not shop.is_visible("#allo-typing")  # the line came: no longer "typing…"
 
     DOCS.mkdir(exist_ok=True)
     adviser.screenshot(path=str(DOCS / "desk.png"))

@@ -84,3 +84,14 @@ export function minutes(seconds) {
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
 }
+
+export function sendOnEnter(box, form) {
+  // Enter sends, Shift+Enter starts a new line, as in every chat (not while an input method
+  // is composing a character).
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}

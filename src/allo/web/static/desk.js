@@ -1,5 +1,5 @@
 // The adviser desk: state, ringing offers, several conversations as tabs, wrap-up.
-import { api, connect, el } from "./common.js";
+import { api, connect, el, sendOnEnter } from "./common.js";
 
 const root = document.getElementById("desk");
 const T = JSON.parse(root.dataset.texts);
@@ -301,6 +301,7 @@ async function showThread(entry, contact) {
 function wire(entry, contact) {
   const compose = entry.pane.querySelector(".compose");
   const box = compose.querySelector("textarea");
+  sendOnEnter(box, compose);
   let lastTyping = 0;
   box.addEventListener("input", () => {
     if (Date.now() - lastTyping > 1000) {
@@ -350,7 +351,12 @@ function onPush(message) {
   if (message.kind === "connected") { resync(); return; }
   if (message.kind === "message") {
     const entry = open.get(message.contact_id);
-    if (entry) addMessage(entry, message);
+    if (!entry) return;
+    addMessage(entry, message);
+    if (message.author === "customer") {  // what they were typing has arrived
+      clearTimeout(entry.typingTimer);
+      entry.pane.querySelector(".typing").hidden = true;
+    }
     return;
   }
   if (message.kind === "typing") {

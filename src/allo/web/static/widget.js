@@ -210,6 +210,13 @@
       await call("POST", "/public/v1/chat/leave").catch(() => {});
     } }, T.leave);
     const compose = el("form", { class: "allo-compose" }, box, send);
+    // Enter sends, Shift+Enter starts a new line (the widget is self-contained: it runs on
+    // the tenant's own pages, without the staff pages' common.js).
+    box.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault(); compose.requestSubmit();
+      }
+    });
     let lastTyping = 0;
     box.addEventListener("input", () => {
       if (socket && socket.readyState === 1 && Date.now() - lastTyping > 1000) {
@@ -294,7 +301,11 @@
     socket.onmessage = (event) => {
       const m = JSON.parse(event.data);
       if (m.kind === "state") { opened = true; shown(m); }
-      else if (m.kind === "message") addMessage(m);
+      else if (m.kind === "message") {
+        addMessage(m);
+        const typing = document.getElementById("allo-typing");
+        if (typing && m.author === "adviser") { clearTimeout(typingTimer); typing.hidden = true; }
+      }
       else if (m.kind === "sent" || m.kind === "error") answered(m);
       else if (m.kind === "status") setStatus(m.status);
       else if (m.kind === "wait") setStatus("waiting", m.estimates);
