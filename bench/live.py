@@ -2,7 +2,9 @@
 
 For each database (SQLite, then PostgreSQL when reachable): 200 advisers connected to
 /ws/staff accept what they are offered and answer; customers open chats at 20 per second,
-wait for an adviser over /public/v1/chat/ws, and exchange messages. Printed, with the goals:
+wait for an adviser over /public/v1/chat/ws, and exchange messages, while a supervisor's
+wall follows the pushes and re-reads its snapshot as the page does (`--walls`). Printed,
+with the goals:
 offer latency (chat started → offer pushed to the adviser), message delivery latency (sent
 by one side → pushed to the other), messages lost, and the server's peak memory.
 
@@ -11,7 +13,7 @@ insights` reading the conversations in a process of its own beside it, whose mem
 CPU are printed too. `--insights-inside` runs them inside the API process instead, as
 `allo demo` does: their language model then shares the API's interpreter lock and memory.
 
-    python bench/live.py [--quick] [--advisers 200] [--rate 20] [--seconds 20]
+    python bench/live.py [--quick] [--advisers 200] [--rate 20] [--seconds 20] [--walls 1]
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ PG_ADMIN = os.environ.get(
     "ALLO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 MESSAGES_EACH_WAY = 3
+WALL_DEBOUNCE = 0.2  # as wall.js: one re-read per 200 ms of pushes
+SUPERVISOR_TOKENS: dict[str, str] = {}  # database url → the seeded supervisor's API token
 console = Console(width=160)
 
 
@@ -70,6 +74,7 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     # How late the bench's own event loop wakes up: latencies above it are the server's.
     client_lag: list[float] = field(default_factory=list)
+    wall_reads: list[float] = field(default_factory=list)  # GET /api/v1/wall durations
 
 
 def wall() -> datetime:
@@ -123,6 +128,15 @@ def seed(
             out.append((adviser.id, accounts.create_token(uow, actor, user.id, "bench")))
             if ready:
                 advisers.set_adviser_state(uow, actor, adviser.id, AdviserState.READY)
+        supervisor = accounts.create_user(
+            uow,
+            actor,
+            email="supervisor@bench.test",
+            password="bench-password",
+            role=Role.SUPERVISOR,
+            display_name="supervisor",
+        )
+        SUPERVISOR_TOKENS[url] = accounts.create_token(uow, actor, supervisor.id, "bench")
         key = uow.session.get(TenantRow, tenant.id).widget_key  # type: ignore[union-attr]
     engine.dispose()
     return key, out, queue.id
@@ -366,6 +380,27 @@ async def _say(ws: Any, stats: Stats, sent: int) -> int:
     return sent + 1
 
 
+async def wall_watcher(base: str, token: str, stats: Stats) -> None:
+    """A supervisor's wall: follows the tenant's pushes and re-reads the snapshot as wall.js
+    does (once per 200 ms of pushes)."""
+    ws_url = base.replace("http", "ws") + f"/ws/staff?token={token}"
+    async with (
+        Http(base, {"Authorization": f"Bearer {token}"}) as api,
+        websockets.connect(ws_url, max_size=2**22, compression=None) as ws,
+    ):
+        while True:
+            await ws.recv()
+            await asyncio.sleep(WALL_DEBOUNCE)
+            with contextlib.suppress(TimeoutError):
+                while True:  # the pushes that came meanwhile are covered by this read
+                    await asyncio.wait_for(ws.recv(), timeout=0)
+            started = time.monotonic()
+            status, _ = await api.request("GET", "/api/v1/wall")
+            if status != 200:
+                stats.errors.append(f"wall {status}")
+            stats.wall_reads.append(time.monotonic() - started)
+
+
 async def watch_client_lag(stats: Stats, stop: asyncio.Event) -> None:
     while not stop.is_set():
         before = time.monotonic()
@@ -374,10 +409,18 @@ async def watch_client_lag(stats: Stats, stop: asyncio.Event) -> None:
 
 
 async def drive(
-    base: str, key: str, queue_id: int, team: list[tuple[int, str]], rate: float, seconds: float
+    base: str,
+    key: str,
+    queue_id: int,
+    team: list[tuple[int, str]],
+    rate: float,
+    seconds: float,
+    walls: tuple[str, ...] = (),
 ) -> Stats:
-    stats, started, stop = Stats(), {}, asyncio.Event()
+    stats, stop = Stats(), asyncio.Event()
+    started: dict[int, float] = {}
     agents = [asyncio.create_task(adviser_loop(base, a, tok, stats, started)) for a, tok in team]
+    agents += [asyncio.create_task(wall_watcher(base, token, stats)) for token in walls]
     await asyncio.sleep(2)  # every adviser socket open
     lag = asyncio.create_task(watch_client_lag(stats, stop))
     customers = []
@@ -424,8 +467,9 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
             )
         cpu_before, bench_before = cpu_seconds(server.pid), time.process_time()
         insights_before = 0.0 if insights is None else cpu_seconds(insights.pid)
+        walls = (SUPERVISOR_TOKENS[url],) * args.walls
         stats = asyncio.run(
-            drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds)
+            drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds, walls)
         )
         cpu = cpu_seconds(server.pid) - cpu_before
         bench_cpu = time.process_time() - bench_before
@@ -459,6 +503,8 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         "client_lag_p99": percentile(stats.client_lag, 0.99),
         "bench_cpu_per_chat": 1000 * bench_cpu / max(1, stats.chats_started),
         "errors": len(stats.errors),
+        "wall_reads": len(stats.wall_reads),
+        "wall_p99": percentile(stats.wall_reads, 0.99),
     }
 
 
@@ -491,7 +537,8 @@ def insights_cells(row: dict[str, Any], args: argparse.Namespace) -> tuple[str, 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     table = Table(
-        title=f"Live: {args.advisers} advisers, {args.rate} new chats/s for {args.seconds} s"
+        title=f"Live: {args.advisers} advisers, {args.rate} new chats/s for {args.seconds} s, "
+        f"{args.walls} wall(s) watching"
     )
     for column in (
         "database",
@@ -534,6 +581,12 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         "goal", "", "", "", "< 100", "", "< 100", "", "0", "< 500", "", "", "0", style="dim"
     )
     console.print(table)
+    for r in rows:
+        if r["wall_reads"]:
+            console.print(
+                f"{r['name']}: {args.walls} wall(s) re-read the snapshot {r['wall_reads']} times, "
+                f"p99 {r['wall_p99']:.0f} ms"
+            )
 
 
 def main() -> None:
@@ -543,6 +596,9 @@ def main() -> None:
     parser.add_argument("--advisers", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--walls", type=int, default=1, help="supervisor walls watching live (default 1)"
+    )
     parser.add_argument("--quick", action="store_true", help="50 advisers, 5 s")
     parser.add_argument("--db", choices=("both", "sqlite", "postgres"), default="both")
     parser.add_argument("--logs", type=Path, help="keep the server logs in this folder")

@@ -99,12 +99,13 @@ def timed(work: Any, repeats: int) -> tuple[float, Any]:
     return best * 1000, answer
 
 
-def run(name: str, url: str, sizes: list[int]) -> list[tuple[str, int, float, float]]:
+def run(name: str, url: str, sizes: list[int]) -> list[tuple[str, int, float, float, float]]:
     key, _, queue_id = live.seed(url, 200, ready=False)
     store = Store(make_engine(url), EventBus(), lambda: datetime.now(UTC))
     with store.unit_of_work() as uow:
-        tenant_id = uow.session.scalars(select(TenantRow.id).where(TenantRow.widget_key == key))
-        tenant_id = tenant_id.one()
+        tenant_id = uow.session.scalars(
+            select(TenantRow.id).where(TenantRow.widget_key == key)
+        ).one()
     supervisor = Principal(user_id=None, tenant_id=tenant_id, role=Role.SUPERVISOR)
     now, filled, out = datetime.now(UTC), 0, []
     since = now - timedelta(hours=11)

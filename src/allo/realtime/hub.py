@@ -35,9 +35,14 @@ def adviser_topic(adviser_id: int) -> str:
     return f"adviser:{adviser_id}"
 
 
+# Events no wall shows: a wall re-reads its whole snapshot after a push, and a busy chat
+# floor writes several lines a second per adviser.
+NOT_FOR_THE_WALL = frozenset({"message.created"})
+
+
 def topics_of(event: Event) -> set[str]:
     """Who hears an event: the wall of its tenant, the contact, the advisers concerned."""
-    topics = {wall_topic(event.tenant_id)}
+    topics = set() if event.type in NOT_FOR_THE_WALL else {wall_topic(event.tenant_id)}
     payload = event.payload
     if event.subject_type == "contact" and event.subject_id is not None:
         topics.add(contact_topic(event.subject_id))
