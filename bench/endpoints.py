@@ -55,7 +55,9 @@ async def phase(pid: int, count: int, work: Callable[[int], Awaitable[Any]]) -> 
     return 1000 * (live.cpu_seconds(pid) - cpu) / count, 1000 * wall / count
 
 
-async def measure(base: str, pid: int, key: str, queue_id: int, team: Any, n: int) -> list[Any]:
+async def measure(
+    base: str, pid: int, key: str, queue_id: int, team: Any, n: int, wall_token: str
+) -> list[Any]:
     rows: list[Any] = []
     async with live.Http(base) as public:
         rows.append(
@@ -107,6 +109,14 @@ async def measure(base: str, pid: int, key: str, queue_id: int, team: Any, n: in
 
             rows.append(("customer line over the socket", *await phase(pid, n, say_over_socket)))
         rows.extend(await adviser_phases(base, pid, team, chats))
+    supervisor = {"Authorization": f"Bearer {wall_token}"}
+    async with live.Http(base, supervisor) as wall:
+        rows.append(
+            (
+                "GET /api/v1/wall (supervisor)",
+                *await phase(pid, n, lambda _: wall.request("GET", "/api/v1/wall")),
+            )
+        )
     return rows
 
 
@@ -189,7 +199,15 @@ def run(name: str, url: str, count: int, folder: Path, profile: Path | None) -> 
     try:
         time.sleep(1)
         return asyncio.run(
-            measure(f"http://127.0.0.1:{port}", server.pid, key, queue_id, team, count)
+            measure(
+                f"http://127.0.0.1:{port}",
+                server.pid,
+                key,
+                queue_id,
+                team,
+                count,
+                live.SUPERVISOR_TOKENS[url],
+            )
         )
     finally:
         if spy is not None:
