@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from allo.domain.advisers import AdviserState
 from allo.domain.roles import Role
-from allo.services import advisers, chat
-from allo.services.principal import system_principal
+from allo.services import advisers, chat, offers
+from allo.services.principal import Principal, system_principal
 from allo.services.router import RouterHost
 from allo.store.tables import AuditRow, ContactRow, TenantRow
 from allo.store.uow import Store
@@ -197,3 +197,42 @@ def test_chat_starts_are_rate_limited_per_address(
         ]
     assert codes[:5] == [201] * 5
     assert codes[-1] == 429
+
+
+def test_a_status_committed_while_the_socket_opens_is_in_its_state(
+    client: TestClient, store: Store, acme: Tenant, clock: FakeClock
+) -> None:
+    """The socket follows the chat, then reads its state: an offer accepted in between (after
+    the chat was found, before the socket followed it) is pushed to nobody, so the state
+    must carry it."""
+    client.put(
+        f"/api/v1/queues/{acme.ids['queue']}/policy",
+        headers=acme.auth(Role.ADMIN),
+        json={"routing_policy": {"tiers": [{"after": 0}]}},  # every site at once
+    )
+    started = start(client, widget_key(store, acme), acme)
+    host = RouterHost(store, claim_interval=0)
+    try:
+        with store.unit_of_work() as uow:
+            advisers.set_adviser_state(
+                uow, system_principal(acme.id), acme.ids["tana_adviser"], AdviserState.READY
+            )
+        host.step()
+        clock.advance(1)
+        host.step()
+    finally:
+        host.leadership.release_all()
+    with store.unit_of_work() as uow:
+        contact = uow.session.get(ContactRow, started["contact_id"])
+        assert contact is not None and contact.status == "offered"
+        adviser = Principal(
+            user_id=None, tenant_id=acme.id, role=Role.ADVISER, adviser_id=contact.adviser_id
+        )
+
+    def accept_meanwhile(contact_id: int) -> None:
+        with store.unit_of_work() as other:
+            offers.accept_offer(other, adviser, contact_id)
+
+    with store.unit_of_work() as uow:
+        state = chat.socket_opened(uow, started["token"], 0, accept_meanwhile)
+    assert state["status"] == "in_progress"

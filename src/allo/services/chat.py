@@ -171,6 +171,9 @@ def socket_opened(
     committed after the read reaches the socket."""
     chat, contact = session_for(uow, token)
     follow(contact.id)
+    # Read again: a change committed between the first read and `follow` (an adviser
+    # accepting) reached no follower yet, and must be in the state instead.
+    uow.session.refresh(contact)
     chat.last_seen_at = uow.now()
     chat.disconnected_at = None
     state = _state(uow, chat, contact, after)
