@@ -230,3 +230,43 @@ def test_the_wall_edits_a_queues_site_tiers(browser: Any, demo_server: Server) -
         )
         assert restored.status_code == 200, restored.text
     wall.context.close()
+
+
+def france_choice(shop: Any, url: str, wanted: bool) -> str:
+    """The widget's France option, once it is (or is not) offered: the router refreshes the
+    queues' estimates every second, so the page is opened again until it shows."""
+    for _ in range(10):
+        shop.goto(f"{url}/demo/shop")
+        shop.click("#allo-launcher")
+        shop.select_option("#allo-topic", label="Facturation")
+        if shop.is_enabled("#allo-site-france") == wanted:
+            break
+        shop.wait_for_timeout(500)
+    assert shop.is_enabled("#allo-site-france") == wanted
+    return str(shop.inner_text("#allo-choices"))
+
+
+def test_the_france_option_is_offered_only_when_someone_in_france_can_answer(
+    browser: Any, demo_server: Server
+) -> None:
+    shop = browser.new_context(locale="fr-FR").new_page()
+    with admin_api(demo_server) as api:
+        csrf = {"X-CSRF-Token": api.cookies.get("allo_csrf") or ""}
+        sites = {s["id"]: s for s in api.get("/api/v1/sites").json()["items"]}
+        everyone = api.get("/api/v1/advisers", params={"limit": 200}).json()["items"]
+        french = [a for a in everyone if "france" in sites[a["site_id"]]["groups"]]
+
+        def set_french(state: str) -> None:
+            for a in french:
+                url = f"/api/v1/advisers/{a['id']}/state"
+                answer = api.put(url, json={"state": state}, headers=csrf)
+                assert answer.status_code == 200, answer.text
+
+        set_french("logged_out")
+        assert "aucun disponible" in france_choice(shop, demo_server.url, wanted=False)
+        set_french("not_ready")  # logged in, on a break: they will answer in time
+        try:
+            assert "attente estimée" in france_choice(shop, demo_server.url, wanted=True)
+        finally:
+            set_french("logged_out")
+    shop.context.close()

@@ -403,8 +403,9 @@ class RoutingEngine:
         adviser = self._advisers.get(event.adviser.id)
         if adviser is None:
             adviser = self._advisers[event.adviser.id] = AdviserRecord(event.adviser, self._now)
-            if event.adviser.state is AdviserState.READY:
-                adviser.ready = adviser.logged_in = True
+            # Not yet in any pool: the pools it joins below count it as present or not.
+            adviser.logged_in = event.adviser.state is not AdviserState.LOGGED_OUT
+            adviser.ready = event.adviser.state is AdviserState.READY
         else:
             self._index.remove(adviser.adviser)
             for pool in adviser.pools:
@@ -669,7 +670,8 @@ class RoutingEngine:
         if adviser is None:
             return self._ignore(event, "unknown adviser")
         if not adviser.ready:
-            adviser.ready = adviser.logged_in = True
+            adviser.ready = True
+            self._set_logged_in(adviser, True)
             adviser.available_since = self._now
         self._refresh(adviser)
         return None
@@ -679,6 +681,7 @@ class RoutingEngine:
         if adviser is None:
             return self._ignore(event, "unknown adviser")
         adviser.ready = False
+        self._set_logged_in(adviser, True)  # on a break or busy elsewhere, but here
         self._publish(adviser)
         return None
 
@@ -686,7 +689,8 @@ class RoutingEngine:
         adviser = self._advisers.get(event.adviser_id)
         if adviser is None:
             return self._ignore(event, "unknown adviser")
-        adviser.ready = adviser.logged_in = False
+        adviser.ready = False
+        self._set_logged_in(adviser, False)
         self._publish(adviser)
         for contact_id in list(adviser.offers):
             contact = self._contacts[contact_id]
@@ -694,6 +698,12 @@ class RoutingEngine:
             self._out.append(OfferWithdrawn(contact.id, adviser.id, "adviser logged out"))
             self._route_or_enqueue(contact)
         return None
+
+    def _set_logged_in(self, adviser: AdviserRecord, logged_in: bool) -> None:
+        if adviser.logged_in is not logged_in:
+            adviser.logged_in = logged_in
+            for pool in adviser.pools:
+                pool.presence_changed(adviser.site_id, 1 if logged_in else -1)
 
     def _refresh(self, adviser: AdviserRecord) -> None:
         """The adviser may take more: give them waiting work first, then file them as free."""

@@ -67,15 +67,16 @@ def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: 
     if sites is None:
         busy = pool.in_service.get((wanted, ALL_SITES), 0)
         observed = _decayed(pool.starts.get((wanted, ALL_SITES)), now)
-        present = bool(pool.members)
+        present = pool.is_present(ALL_SITES)
     else:
         busy, observed, present = 0, 0.0, False
         for site in sites:
             busy += pool.in_service.get((wanted, site), 0)
             observed += _decayed(pool.starts.get((wanted, site)), now)
-            present = present or bool(pool.site_members.get(site))
+            present = present or pool.is_present(site)
     aht = max(aht, MIN_AHT)
-    # However quiet the queue, one adviser who could answer will turn to it in time.
+    # However quiet the queue, one logged-in adviser who could answer will turn to it in
+    # time; with nobody logged in, only what was seen lately (decaying) is left.
     floor = 1.0 / aht if present else 0.0
     return max(busy / aht, observed, floor)
 

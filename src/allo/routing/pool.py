@@ -226,6 +226,7 @@ class Pool:
         "in_service",
         "language",
         "members",
+        "present",
         "queue",
         "site_members",
         "starts",
@@ -253,6 +254,9 @@ class Pool:
         self.members: dict[int, int] = {}
         # Member ids per site (a cold heap is rebuilt from them).
         self.site_members: dict[int, dict[int, None]] = {}
+        # Members logged in, per site and over ALL_SITES: a wait estimate counts on nobody
+        # at a site whose advisers are all logged out.
+        self.present: dict[int, int] = {}
         # Free members per channel, then per site.
         self.heaps: dict[Channel, dict[int, FreeHeap]] = {}
         # Only classes with waiting contacts are kept, so an adviser's scan stays short.
@@ -273,12 +277,25 @@ class Pool:
         if adviser_id not in self.members:
             self.site_members.setdefault(site_id, {})[adviser_id] = None
             self._set_limits(site_id)
+            if self.advisers[adviser_id].logged_in:
+                self.presence_changed(site_id, 1)
         self.members[adviser_id] = score
 
     def remove_member(self, adviser_id: int, site_id: int) -> None:
         if self.members.pop(adviser_id, None) is not None:
             del self.site_members[site_id][adviser_id]
             self._set_limits(site_id)
+            if self.advisers[adviser_id].logged_in:
+                self.presence_changed(site_id, -1)
+
+    def presence_changed(self, site_id: int, delta: int) -> None:
+        """A member at the site logged in (+1) or out (-1)."""
+        for site in (site_id, ALL_SITES):
+            self.present[site] = self.present.get(site, 0) + delta
+
+    def is_present(self, site_id: int) -> bool:
+        """Whether a member at the site (or at any, for ALL_SITES) is logged in."""
+        return self.present.get(site_id, 0) > 0
 
     def free_heap(self, channel: Channel, site_id: int) -> FreeHeap:
         by_site = self.heaps.setdefault(channel, {})

@@ -6,6 +6,8 @@ import pytest
 
 from allo.domain.queues import OpeningHours
 from allo.routing import (
+    AdviserLoggedOut,
+    AdviserNotReady,
     AdviserReady,
     AnnounceWait,
     CallbackConfirmed,
@@ -145,3 +147,18 @@ def test_estimates_are_calibrated_against_the_waits_seen() -> None:
     e.handle(OfferAccepted(2, 1), 10.0)
     calibrated = e.estimate_wait(1)
     assert calibrated is not None and 0.0 < calibrated <= 10.0
+
+
+def test_a_site_whose_advisers_are_all_logged_out_promises_no_wait() -> None:
+    # Paris's adviser exists but has not logged in: "France only" must not announce a wait
+    # (before, any eligible member counted, logged in or not: "about 3 min").
+    e = engine([adviser(1, PARIS), adviser(2, RABAT)])
+    ready(e, 2)
+    e.handle(ContactArrived(1, 1), 0.0)
+    e.handle(OfferAccepted(1, 2), 0.0)
+    assert e.estimate_wait(1, FRANCE_ONLY) is None
+    assert e.estimate_wait(1) == pytest.approx(180.0)  # one in service at Rabat
+    e.handle(AdviserNotReady(1), 1.0)  # logged in, on a break: will answer in time
+    assert e.estimate_wait(1, FRANCE_ONLY) == pytest.approx(180.0)
+    e.handle(AdviserLoggedOut(1), 2.0)
+    assert e.estimate_wait(1, FRANCE_ONLY) is None

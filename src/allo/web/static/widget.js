@@ -74,13 +74,19 @@
       const chosen = config.topics.find((t) => String(t.queue_id) === topic.value);
       choices.replaceChildren();
       if (!chosen || !chosen.site_choice) return;
-      const wait = (group, only) => {
+      const seconds = (group, only) => {
         const e = chosen.estimates.find((x) => x.group === group && x.only === only);
-        return e ? minutes(e.seconds) : "?";
+        return e ? e.seconds : null;
       };
+      const wait = (group, only) => minutes(seconds(group, only));
+      // Nobody there to answer now (e.g. before the French sites open): say so, and do not
+      // let the customer wait for them.
+      const france = seconds(chosen.site_choice, true);
+      const franceInput = el("input", { type: "radio", name: "site", value: "france", id: "allo-site-france" });
+      if (france === null) franceInput.disabled = true;
       choices.append(
-        el("label", {}, el("input", { type: "radio", name: "site", value: "france", id: "allo-site-france" }),
-          " " + T.choice_france.replace("{wait}", wait(chosen.site_choice, true))),
+        el("label", {}, franceInput, " " + (france === null ? T.choice_france_closed
+          : T.choice_france.replace("{wait}", wait(chosen.site_choice, true)))),
         el("label", {}, el("input", { type: "radio", name: "site", value: "any", checked: "", id: "allo-site-any" }),
           " " + T.choice_any.replace("{wait}", wait(null, false))));
     };
