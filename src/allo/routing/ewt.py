@@ -74,11 +74,11 @@ def service_rate(pool: Pool, channel: Channel, sites: SiteSet, aht: float, now: 
             busy += pool.in_service.get((wanted, site), 0)
             observed += _decayed(pool.starts.get((wanted, site)), now)
             present = present or pool.is_present(site)
+    if not present:
+        return 0.0  # nobody logged in there takes a new contact, whatever they did lately
     aht = max(aht, MIN_AHT)
-    # However quiet the queue, one logged-in adviser who could answer will turn to it in
-    # time; with nobody logged in, only what was seen lately (decaying) is left.
-    floor = 1.0 / aht if present else 0.0
-    return max(busy / aht, observed, floor)
+    # However quiet the queue, one logged-in adviser who could answer will turn to it in time.
+    return max(busy / aht, observed, 1.0 / aht)
 
 
 class WaitProbe:

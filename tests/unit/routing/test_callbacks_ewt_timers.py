@@ -160,5 +160,9 @@ def test_a_site_whose_advisers_are_all_logged_out_promises_no_wait() -> None:
     assert e.estimate_wait(1) == pytest.approx(180.0)  # one in service at Rabat
     e.handle(AdviserNotReady(1), 1.0)  # logged in, on a break: will answer in time
     assert e.estimate_wait(1, FRANCE_ONLY) == pytest.approx(180.0)
-    e.handle(AdviserLoggedOut(1), 2.0)
+    ready(e, 1, now=2.0)
+    e.handle(ContactArrived(2, 1), 2.0)
+    e.handle(OfferAccepted(2, 1), 2.0)
+    e.handle(ContactFinished(2), 60.0)
+    e.handle(AdviserLoggedOut(1), 61.0)  # the French site closes: what it did lately is over
     assert e.estimate_wait(1, FRANCE_ONLY) is None
