@@ -388,14 +388,21 @@ async def wall_watcher(base: str, token: str, stats: Stats) -> None:
         Http(base, {"Authorization": f"Bearer {token}"}) as api,
         websockets.connect(ws_url, max_size=2**22, compression=None) as ws,
     ):
+        last_event = 0
+
+        def heard(raw: str | bytes) -> None:
+            nonlocal last_event
+            last_event = max(last_event, json.loads(raw).get("id") or 0)
+
         while True:
-            await ws.recv()
+            heard(await ws.recv())
             await asyncio.sleep(WALL_DEBOUNCE)
             with contextlib.suppress(TimeoutError):
                 while True:  # the pushes that came meanwhile are covered by this read
-                    await asyncio.wait_for(ws.recv(), timeout=0)
+                    heard(await asyncio.wait_for(ws.recv(), timeout=0))
             started = time.monotonic()
-            status, _ = await api.request("GET", "/api/v1/wall")
+            # As wall.js: naming the last event pushed lets walls share one reading.
+            status, _ = await api.request("GET", f"/api/v1/wall?since={last_event}")
             if status != 200:
                 stats.errors.append(f"wall {status}")
             stats.wall_reads.append(time.monotonic() - started)

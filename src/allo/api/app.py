@@ -31,6 +31,7 @@ from allo.api import (
 from allo.channels.voice.media import MediaService, ice_servers
 from allo.realtime import runtime, ws
 from allo.realtime.hub import Hub
+from allo.services import wall
 from allo.services.bus import EventBus
 from allo.services.principal_cache import PrincipalCache
 from allo.settings import Settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = store or make_store(settings)
     app.state.hub = Hub()
     app.state.principals = PrincipalCache()
+    app.state.wall_snapshots = wall.SharedSnapshots()
     app.state.store.bus.subscribe(app.state.principals.hear)
     app.state.voice = MediaService(ice_servers(settings))
     errors.install(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from allo.api.deps import Actor, Uow, api_router
@@ -80,8 +80,18 @@ def customer_history(customer_id: int, uow: Uow, actor: Actor) -> Any:
 
 
 @router.get("/wall")
-def wall_snapshot(uow: Uow, actor: Actor) -> dict[str, Any]:
-    return wall.snapshot(uow, actor)
+def wall_snapshot(
+    request: Request,
+    uow: Uow,
+    actor: Actor,
+    since: Annotated[
+        int | None,
+        Query(ge=0, description="the last event id pushed to this wall (none: a fresh reading)"),
+    ] = None,
+) -> dict[str, Any]:
+    """What the wall shows; walls that saw the same events share one reading."""
+    shared: wall.SharedSnapshots = request.app.state.wall_snapshots
+    return shared.get(uow, actor, since)
 
 
 @router.put("/advisers/{adviser_id}/skills", response_model=AdviserOut)

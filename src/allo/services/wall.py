@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,15 @@ from allo.services.principal import Principal
 from allo.services.routing_policy import policy_from_json, policy_to_json
 from allo.store.expressions import seconds_between
 from allo.store.repository import get_for_tenant
-from allo.store.tables import AdviserRow, AuditRow, ContactRow, QueueRow, QueueStatusRow, SiteRow
+from allo.store.tables import (
+    AdviserRow,
+    AuditRow,
+    ContactRow,
+    EventRow,
+    QueueRow,
+    QueueStatusRow,
+    SiteRow,
+)
 from allo.store.uow import UnitOfWork
 
 LIVE = ("queued", "offered", "in_progress", "wrap_up")
@@ -114,10 +123,19 @@ def _site_cards(
     return cards
 
 
-def snapshot(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
+def _require_wall(actor: Principal) -> None:
     if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
         raise Forbidden("the wall is for supervisors")
+
+
+def snapshot(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
+    """Everything a wall shows. `event_id` is the tenant's last event when it was read (read
+    first: what that event and those before it changed is in the snapshot)."""
+    _require_wall(actor)
     tenant = actor.tenant_id
+    last_event = uow.session.scalar(
+        select(func.max(EventRow.id)).where(EventRow.tenant_id == tenant)
+    )
     queues = list(uow.session.scalars(select(QueueRow).where(QueueRow.tenant_id == tenant)))
     sites = list(uow.session.scalars(select(SiteRow).where(SiteRow.tenant_id == tenant)))
     advisers = list(uow.session.scalars(select(AdviserRow).where(AdviserRow.tenant_id == tenant)))
@@ -136,6 +154,7 @@ def snapshot(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
     site_of = {a.id: a.site_id for a in advisers}
     return {
         "at": uow.now().isoformat(),
+        "event_id": last_event or 0,
         "queues": [_queue_card(uow, q, figures, live) for q in queues],
         "sites": _site_cards(sites, advisers, live),
         "advisers": [
@@ -155,6 +174,42 @@ def snapshot(uow: UnitOfWork, actor: Principal) -> dict[str, Any]:
             for c in live
         ],
     }
+
+
+class SharedSnapshots:
+    """One wall snapshot per tenant, shared by every wall that has seen no later event.
+
+    Every wall of a tenant is pushed the same events and re-reads after them: the first to ask
+    computes, the others get its answer. A wall asks with the id of the last event pushed to
+    it (`since`); a snapshot that read an id at least as high shows what that event changed.
+    A snapshot is kept `max_age` seconds at most, for the figures that move with time alone
+    (longest wait, the last 30 minutes)."""
+
+    def __init__(self, max_age: float = 1.0) -> None:
+        self.max_age = timedelta(seconds=max_age)
+        self._held: dict[int, tuple[datetime, dict[str, Any]]] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, uow: UnitOfWork, actor: Principal, since: int | None) -> dict[str, Any]:
+        """The shared snapshot if it is recent and saw event `since`; None: a fresh one."""
+        _require_wall(actor)
+        tenant = actor.tenant_id
+        with self._guard:
+            lock = self._locks.setdefault(tenant, threading.Lock())
+        with lock:  # walls asking together wait for one computation
+            held = self._held.get(tenant)
+            now = uow.now()
+            if (
+                since is not None
+                and held is not None
+                and held[1]["event_id"] >= since
+                and now - held[0] < self.max_age
+            ):
+                return held[1]
+            fresh = snapshot(uow, actor)
+            self._held[tenant] = (now, fresh)
+            return fresh
 
 
 def _audit(

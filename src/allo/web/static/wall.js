@@ -7,6 +7,7 @@ const errorBox = document.getElementById("wall-error");
 const history = new Map(); // queue id → recent waiting counts, for the chart
 let refreshTimer = null;
 let pushes = 0;
+let lastEvent = 0; // id of the last event pushed to this wall
 let data = null;
 
 function estimate(queue, group, only) {
@@ -267,7 +268,8 @@ async function renderEmail() {
 
 async function refresh() {
   refreshTimer = null;
-  data = await api("GET", "/api/v1/wall");
+  // Walls that were pushed the same events share one reading on the server.
+  data = await api("GET", `/api/v1/wall?since=${lastEvent}`);
   renderEmail().catch(() => {});
   renderRecordings().catch(() => {});
   for (const queue of data.queues) {
@@ -298,6 +300,7 @@ function scheduleRefresh() {
 connect("/ws/staff", (message) => {
   if (message.kind === "event") {
     pushes += 1;
+    lastEvent = Math.max(lastEvent, message.id || 0);
     document.getElementById("wall-pushes").textContent = pushes;
   }
   scheduleRefresh();
