@@ -297,6 +297,8 @@ function scheduleRefresh() {
   }, 200);
 }
 
+let settleTimer = null;
+
 connect("/ws/staff", (message) => {
   if (message.kind === "event") {
     pushes += 1;
@@ -304,6 +306,10 @@ connect("/ws/staff", (message) => {
     document.getElementById("wall-pushes").textContent = pushes;
   }
   scheduleRefresh();
+  // Once the pushes pause, one more reading past the server's one-second sharing: a
+  // shared reading may have been taken just before a commit that was pushed after it.
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => refresh().catch(() => {}), 1100);
 });
 refresh().catch((error) => { errorBox.textContent = error.message; });
 setInterval(() => refresh().catch(() => {}), 15000);
