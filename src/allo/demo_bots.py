@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from allo.demo import DEMO_SLUG
 from allo.domain.advisers import AdviserState
+from allo.domain.contacts import BUSY_STATUSES
 from allo.domain.roles import Role
 from allo.services import accounts, advisers, chat, messages, offers
 from allo.services.errors import Conflict
@@ -158,23 +159,28 @@ class DemoBots:
                 select(AdviserRow.id, AdviserRow.state).where(AdviserRow.id.in_(bot_ids))
             )
             current = {adviser_id: state for adviser_id, state in rows}
-            busy = set(
-                uow.session.scalars(
-                    select(ContactRow.adviser_id).where(
-                        ContactRow.adviser_id.in_(bot_ids),
-                        ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
-                    )
-                )
-            )
+        busy = self._busy(bot_ids)
         for adviser_id in bot_ids:
             state = AdviserState(current[adviser_id])
             wanted = self._wanted_state(adviser_id, state, adviser_id in busy, now)
-            if wanted is not None and wanted is not state:
-                self._set_state(tenant_id, adviser_id, state, wanted)
+            if wanted is not state:
+                self._set_state(tenant_id, adviser_id, wanted)
+
+    def _busy(self, adviser_ids: list[int]) -> set[int]:
+        """The advisers among these who hold a contact."""
+        with self.store.unit_of_work() as uow:
+            return set(
+                uow.session.scalars(
+                    select(ContactRow.adviser_id).where(
+                        ContactRow.adviser_id.in_(adviser_ids),
+                        ContactRow.status.in_([s.value for s in BUSY_STATUSES]),
+                    )
+                )
+            )
 
     def _wanted_state(
         self, adviser_id: int, state: AdviserState, busy: bool, now: float
-    ) -> AdviserState | None:
+    ) -> AdviserState:
         plan = self.presence.get(adviser_id)
         if plan is None:  # first sight: on shift or not, for the whole demo
             off = not busy and self.rng.random() < OFF_SHIFT_SHARE
@@ -197,23 +203,12 @@ class DemoBots:
         plan = self.presence.get(adviser_id)
         if plan is None or plan.state is not AdviserState.READY:
             return
-        with self.store.unit_of_work() as uow:
-            live = uow.session.scalar(
-                select(ContactRow.id).where(
-                    ContactRow.adviser_id == adviser_id,
-                    ContactRow.status.in_(("offered", "in_progress", "wrap_up")),
-                )
-            )
-        if live is None:
+        if not self._busy([adviser_id]):
             until = now + self.rng.uniform(*WRAP_UP_LENGTH)
             self.presence[adviser_id] = Presence(AdviserState.WRAP_UP, until)
-            self._set_state(tenant_id, adviser_id, AdviserState.READY, AdviserState.WRAP_UP)
+            self._set_state(tenant_id, adviser_id, AdviserState.WRAP_UP)
 
-    def _set_state(
-        self, tenant_id: int, adviser_id: int, current: AdviserState, wanted: AdviserState
-    ) -> None:
-        if current is AdviserState.LOGGED_OUT and wanted is not AdviserState.READY:
-            wanted = AdviserState.READY  # from logged out one goes ready first
+    def _set_state(self, tenant_id: int, adviser_id: int, wanted: AdviserState) -> None:
         with self.store.unit_of_work() as uow:
             advisers.set_adviser_state(uow, system_principal(tenant_id), adviser_id, wanted)
 

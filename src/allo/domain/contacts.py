@@ -31,6 +31,8 @@ CONTACT_TRANSITIONS: dict[ContactStatus, frozenset[ContactStatus]] = {
     S.ABANDONED: frozenset(),
 }
 FINAL_STATUSES = frozenset({S.CLOSED, S.ABANDONED})
+# An adviser holds the contact (their capacity is taken).
+BUSY_STATUSES = frozenset({S.OFFERED, S.IN_PROGRESS, S.WRAP_UP})
 
 
 def check_contact_transition(current: ContactStatus, target: ContactStatus) -> None:

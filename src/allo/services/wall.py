@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from allo.domain.contacts import BUSY_STATUSES
 from allo.domain.roles import Permission, Role
 from allo.domain.values import check_levels
 from allo.services.errors import Forbidden
@@ -29,7 +30,6 @@ from allo.store.tables import (
 from allo.store.uow import UnitOfWork
 
 LIVE = ("queued", "offered", "in_progress", "wrap_up")
-BUSY = ("offered", "in_progress", "wrap_up")
 
 
 def _start_of_day(now: datetime, timezone: str) -> datetime:
@@ -104,7 +104,7 @@ def _queue_card(
 def _site_cards(
     sites: list[SiteRow], advisers: list[AdviserRow], live: list[ContactRow]
 ) -> list[dict[str, Any]]:
-    busy = {r.adviser_id for r in live if r.status in BUSY and r.adviser_id is not None}
+    busy = {r.adviser_id for r in live if r.status in BUSY_STATUSES and r.adviser_id is not None}
     cards = []
     for site in sites:
         members = [a for a in advisers if a.site_id == site.id]
