@@ -308,8 +308,9 @@ connect("/ws/staff", (message) => {
   scheduleRefresh();
   // Once the pushes pause, one more reading past the server's one-second sharing: a
   // shared reading may have been taken just before a commit that was pushed after it.
+  // Through scheduleRefresh (+200 ms), so that it too waits while a supervisor is typing.
   clearTimeout(settleTimer);
-  settleTimer = setTimeout(() => refresh().catch(() => {}), 1100);
+  settleTimer = setTimeout(scheduleRefresh, 900);
 });
 refresh().catch((error) => { errorBox.textContent = error.message; });
 setInterval(() => refresh().catch(() => {}), 15000);
