@@ -183,7 +183,7 @@ async def adviser_phases(base: str, pid: int, team: Any, chats: list[dict[str, A
 
 
 def run(name: str, url: str, count: int, folder: Path, profile: Path | None) -> list[Any]:
-    key, team, queue_id = live.seed(url, 1, ready=False)
+    key, team, queue_id, watcher = live.seed(url, 1, ready=False)
     port = live.free_port()
     server = live.start_server(url, port, folder / f"{name}.log", insights_inside=False)
     spy = None
@@ -206,7 +206,7 @@ def run(name: str, url: str, count: int, folder: Path, profile: Path | None) -> 
                 queue_id,
                 team,
                 count,
-                live.SUPERVISOR_TOKENS[url],
+                watcher,
             )
         )
     finally:

@@ -59,7 +59,6 @@ PG_ADMIN = os.environ.get(
 )
 MESSAGES_EACH_WAY = 3
 WALL_DEBOUNCE = 0.2  # as wall.js: one re-read per 200 ms of pushes
-SUPERVISOR_TOKENS: dict[str, str] = {}  # database url → the seeded supervisor's API token
 console = Console(width=160)
 
 
@@ -83,8 +82,9 @@ def wall() -> datetime:
 
 def seed(
     url: str, adviser_count: int, ready: bool = True
-) -> tuple[str, list[tuple[int, str]], int]:
-    """A tenant with one queue, `adviser_count` advisers (ready), each with an API token."""
+) -> tuple[str, list[tuple[int, str]], int, str]:
+    """A tenant with one queue, `adviser_count` advisers (ready), each with an API token, and
+    a supervisor: (widget key, [(adviser id, token)], queue id, supervisor's token)."""
     upgrade(url)
     engine = make_engine(url)
     store = Store(engine, EventBus(), wall)
@@ -136,10 +136,10 @@ def seed(
             role=Role.SUPERVISOR,
             display_name="supervisor",
         )
-        SUPERVISOR_TOKENS[url] = accounts.create_token(uow, actor, supervisor.id, "bench")
+        watcher = accounts.create_token(uow, actor, supervisor.id, "bench")
         key = uow.session.get(TenantRow, tenant.id).widget_key  # type: ignore[union-attr]
     engine.dispose()
-    return key, out, queue.id
+    return key, out, queue.id, watcher
 
 
 def free_port() -> int:
@@ -454,7 +454,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     console.print(f"[bold]{name}[/]: seeding {args.advisers} advisers…")
-    key, team, queue_id = seed(url, args.advisers)
+    key, team, queue_id, watcher = seed(url, args.advisers)
     port = free_port()
     server = start_server(url, port, folder / f"{name}.log", args.insights_inside)
     insights_log = folder / f"{name}-insights.log"
@@ -474,7 +474,7 @@ def run_one(name: str, url: str, args: argparse.Namespace, folder: Path) -> dict
             )
         cpu_before, bench_before = cpu_seconds(server.pid), time.process_time()
         insights_before = 0.0 if insights is None else cpu_seconds(insights.pid)
-        walls = (SUPERVISOR_TOKENS[url],) * args.walls
+        walls = (watcher,) * args.walls
         stats = asyncio.run(
             drive(f"http://127.0.0.1:{port}", key, queue_id, team, args.rate, args.seconds, walls)
         )

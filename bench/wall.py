@@ -100,7 +100,7 @@ def timed(work: Any, repeats: int) -> tuple[float, Any]:
 
 
 def run(name: str, url: str, sizes: list[int]) -> list[tuple[str, int, float, float, float]]:
-    key, _, queue_id = live.seed(url, 200, ready=False)
+    key, _, queue_id, _ = live.seed(url, 200, ready=False)
     store = Store(make_engine(url), EventBus(), lambda: datetime.now(UTC))
     with store.unit_of_work() as uow:
         tenant_id = uow.session.scalars(
