@@ -86,7 +86,7 @@
       if (france === null) franceInput.disabled = true;
       choices.append(
         el("label", {}, franceInput, " " + (france === null ? T.choice_france_closed
-          : T.choice_france.replace("{wait}", wait(chosen.site_choice, true)))),
+          : T.choice_france.replace("{wait}", minutes(france)))),
         el("label", {}, el("input", { type: "radio", name: "site", value: "any", checked: "", id: "allo-site-any" }),
           " " + T.choice_any.replace("{wait}", wait(null, false))));
     };
